@@ -1,0 +1,40 @@
+"""cnn_notes: the Keras model builders behind the book *cnn-notes*.
+
+Every architecture the book teaches is one registered builder with the same keyword arguments::
+
+    import cnn_notes
+    cnn_notes.list_models("resnet*")
+    model = cnn_notes.build("resnet50", input_shape=(224, 224, 3), classes=1000)
+    cnn_notes.summary(model, show_layers=False)
+    cnn_notes.count_macs(model)
+"""
+
+# Importing the family modules registers their builders.
+from cnn_notes import alexnet as _alexnet  # noqa: F401
+from cnn_notes import vgg as _vgg  # noqa: F401
+from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
+from cnn_notes.registry import build, get_builder, list_models
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "build",
+    "count_macs",
+    "format_summary",
+    "get_builder",
+    "list_models",
+    "param_counts",
+    "stage_shapes",
+    "summary",
+]
+
+
+def __getattr__(name):
+    # cnn_notes.resnet50(...) etc.: every registered model is also a module-level function.
+    if name in list_models():
+        return get_builder(name)
+    raise AttributeError(f"module 'cnn_notes' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(list_models()))

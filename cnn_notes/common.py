@@ -1,0 +1,178 @@
+"""What every builder shares: checking the common arguments, the input layer and the classifier head.
+
+All builders take the same keyword-only arguments, after keras.applications (see ``COMMON_ARGS_DOC``).
+They are checked here, before any layer is built, so that bad input gives a short ``ValueError`` that names
+the argument and what was received, never a Keras traceback from deep inside a graph.
+"""
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import keras
+from keras import layers
+
+POOLING_MODES = (None, "avg", "max")
+
+COMMON_ARGS_DOC = """
+    Common arguments (keyword-only, the same for every model, after keras.applications):
+        input_shape: ``(height, width, channels)``; ``None`` takes the model's default size with 3 channels.
+            Height and width may be ``None`` only when ``include_top=False``.
+        classes: number of classes of the classifier (``include_top=True``).
+        include_top: whether to end with the classifier; ``False`` returns the feature extractor.
+        pooling: with ``include_top=False``: ``None`` (the 4-D feature map), ``"avg"`` or ``"max"``
+            (global pooling to a vector).
+        classifier_activation: activation of the last layer (a name, a callable or ``None`` for logits).
+        name: the model's name; defaults to the registered name.
+"""
+
+
+@dataclass(frozen=True)
+class CommonArgs:
+    """The common arguments of a builder, checked and with defaults filled in."""
+
+    input_shape: tuple
+    classes: int
+    include_top: bool
+    pooling: str | None
+    classifier_activation: object
+    name: str
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def parse_common_args(
+    model,
+    kwargs,
+    *,
+    default_size,
+    min_size,
+    default_classes=1000,
+):
+    """Checks a builder's common keyword arguments and returns them as ``CommonArgs``.
+
+    Args:
+        model: the registered model name, used in messages and as the default ``name``.
+        kwargs: the keyword arguments the caller passed (only the common ones may be left).
+        default_size: the input height and width used when ``input_shape`` is ``None``.
+        min_size: the smallest height and width for which the architecture's feature map stays non-empty.
+        default_classes: the default ``classes`` (1000 for ImageNet models; the post's models differ).
+    """
+    kwargs = dict(kwargs)
+    input_shape = kwargs.pop("input_shape", None)
+    classes = kwargs.pop("classes", default_classes)
+    include_top = kwargs.pop("include_top", True)
+    pooling = kwargs.pop("pooling", None)
+    classifier_activation = kwargs.pop("classifier_activation", "softmax")
+    name = kwargs.pop("name", None)
+    if kwargs:
+        unknown = ", ".join(sorted(kwargs))
+        raise ValueError(
+            f"Unknown argument(s) for {model}: {unknown}. Expected input_shape, classes, include_top, "
+            f"pooling, classifier_activation, name, or the model's own options. Received: {kwargs}"
+        )
+
+    if not isinstance(include_top, bool):
+        raise ValueError(f"`include_top` must be True or False. Received: include_top={include_top!r}")
+    if not _is_int(classes) or classes < 1:
+        raise ValueError(f"`classes` must be an integer of at least 1. Received: classes={classes!r}")
+    if pooling not in POOLING_MODES:
+        raise ValueError(f'`pooling` must be None, "avg" or "max". Received: pooling={pooling!r}')
+    _check_activation(classifier_activation)
+    if name is None:
+        name = model
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
+
+    input_shape = _check_input_shape(model, input_shape, include_top, default_size, min_size)
+    return CommonArgs(input_shape, classes, include_top, pooling, classifier_activation, name)
+
+
+def _check_activation(activation):
+    if activation is None or callable(activation):
+        return
+    if isinstance(activation, str):
+        try:
+            keras.activations.get(activation)
+            return
+        except ValueError:
+            pass
+    raise ValueError(
+        "`classifier_activation` must be None, a callable or the name of a Keras activation "
+        f"(e.g. 'softmax'). Received: classifier_activation={activation!r}"
+    )
+
+
+def _check_input_shape(model, input_shape, include_top, default_size, min_size):
+    if input_shape is None:
+        return (default_size, default_size, 3)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(
+            "`input_shape` must be a tuple (height, width, channels) of rank 3. "
+            f"Received: input_shape={input_shape!r}"
+        )
+    height, width, channels = input_shape
+    if not _is_int(channels) or channels < 1:
+        raise ValueError(
+            f"`input_shape` must end with a positive integer number of channels. Received: input_shape={input_shape!r}"
+        )
+    for size in (height, width):
+        if size is None:
+            if include_top:
+                raise ValueError(
+                    "With include_top=True the spatial size must be known: give height and width as integers "
+                    f"or set include_top=False. Received: input_shape={input_shape!r}"
+                )
+            continue
+        if not _is_int(size):
+            raise ValueError(
+                f"`input_shape` sizes must be integers (or None). Received: input_shape={input_shape!r}"
+            )
+        if size < min_size:
+            raise ValueError(
+                f"`input_shape` must be at least {min_size}x{min_size} for {model}. "
+                f"Received: input_shape={input_shape!r}"
+            )
+    return tuple(int(s) if s is not None else None for s in input_shape)
+
+
+def model_input(args):
+    """The named input layer (auto-numbered names would change with build history)."""
+    return layers.Input(shape=args.input_shape, name="input")
+
+
+def global_pool(x, pooling):
+    """Global pooling for ``include_top=False``: keeps the 4-D map for ``pooling=None``."""
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
+
+
+def pooled_classifier(x, args, dropout=0.0):
+    """The modern head: global average pooling, optional dropout, one dense classifier.
+
+    Without the top, applies ``args.pooling`` instead.
+    """
+    if not args.include_top:
+        return global_pool(x, args.pooling)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="top_dropout")(x)
+    return layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
+
+
+def check_rate(value, argument):
+    """Checks a dropout-like rate in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"`{argument}` must be a number in [0, 1). Received: {argument}={value!r}")
+    return float(value)
+
+
+def check_bool(value, argument):
+    """Checks a True/False option."""
+    if not isinstance(value, bool):
+        raise ValueError(f"`{argument}` must be True or False. Received: {argument}={value!r}")
+    return value

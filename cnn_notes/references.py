@@ -1,0 +1,102 @@
+"""Published reference numbers that the builders are checked against, each with its source.
+
+These are *references*, never results: tests and chapters compute every number from the built models and
+compare it with the figures here. Sources:
+
+* ``POST``: the ``model.summary()`` totals printed in the blog post the book follows (and in the article
+  it quotes, "CNN Architectures, a Deep-dive", 2019).
+* ``KERAS_APPLICATIONS``: ``keras.applications.X(weights=None)`` at its default input; the tests also build
+  those models live and compare.
+* ``TORCHVISION``: torchvision's weights metadata (``num_params``, ``GFLOPS`` = billions of
+  multiply-accumulates, ``acc@1``). torchvision counts learnable parameters only, so it matches Keras'
+  *trainable* count.
+* ``PAPERS``: the headline parameter figures of the papers, at the paper's own rounding (millions).
+"""
+
+from collections import namedtuple
+
+PostTotals = namedtuple("PostTotals", ["total", "non_trainable"])
+Torchvision = namedtuple("Torchvision", ["num_params", "gmacs", "top1"])
+PaperFigure = namedtuple("PaperFigure", ["params_millions", "source"])
+
+POST = {
+    "custom_vgg": PostTotals(307_498, 0),
+    "custom_resnet": PostTotals(68_671_236, 1_952),
+    "custom_densenet": PostTotals(2_065_686, 880),
+    "custom_inception": PostTotals(1_373_284, 0),
+    "custom_xception": PostTotals(4_456_548, 1_984),
+}
+
+# cnn_notes name -> (keras.applications attribute, total params at the default input)
+KERAS_APPLICATIONS = {
+    "vgg16": ("VGG16", 138_357_544),
+    "vgg19": ("VGG19", 143_667_240),
+    "resnet50": ("ResNet50", 25_636_712),
+    "resnet101": ("ResNet101", 44_707_176),
+    "resnet152": ("ResNet152", 60_419_944),
+    "resnet50_v2": ("ResNet50V2", 25_613_800),
+    "resnet101_v2": ("ResNet101V2", 44_675_560),
+    "resnet152_v2": ("ResNet152V2", 60_380_648),
+    "inception_v3": ("InceptionV3", 23_851_784),
+    "inception_resnet_v2": ("InceptionResNetV2", 55_873_736),
+    "xception": ("Xception", 22_910_480),
+    "densenet121": ("DenseNet121", 8_062_504),
+    "densenet169": ("DenseNet169", 14_307_880),
+    "densenet201": ("DenseNet201", 20_242_984),
+    "efficientnet_b0": ("EfficientNetB0", 5_330_571),
+    "efficientnet_b1": ("EfficientNetB1", 7_856_239),
+    "efficientnet_b2": ("EfficientNetB2", 9_177_569),
+    "efficientnet_b3": ("EfficientNetB3", 12_320_535),
+    "efficientnet_b4": ("EfficientNetB4", 19_466_823),
+    "efficientnet_b5": ("EfficientNetB5", 30_562_527),
+    "efficientnet_b6": ("EfficientNetB6", 43_265_143),
+    "efficientnet_b7": ("EfficientNetB7", 66_658_687),
+}
+
+# top1 is None where the reference file gives no acc@1.
+TORCHVISION = {
+    "alexnet": Torchvision(61_100_840, 0.714, 56.522),
+    "vgg11": Torchvision(132_863_336, 7.609, 69.020),
+    "vgg13": Torchvision(133_047_848, 11.308, 69.928),
+    "vgg16": Torchvision(138_357_544, 15.47, 71.592),
+    "vgg19": Torchvision(143_667_240, 19.632, 72.376),
+    "inception_v3": Torchvision(27_161_264, 5.713, 77.294),  # num_params includes the auxiliary head
+    "resnet18": Torchvision(11_689_512, 1.814, 69.758),
+    "resnet34": Torchvision(21_797_672, 3.664, 73.314),
+    # torchvision's ResNet-50/101/152 are "v1.5" (stride in the 3x3): MACs match stride_in_3x3=True.
+    "resnet50": Torchvision(25_557_032, 4.089, 76.130),
+    "resnet101": Torchvision(44_549_160, 7.801, 77.374),
+    "resnet152": Torchvision(60_192_808, 11.514, 78.312),
+    "resnext50_32x4d": Torchvision(25_028_904, 4.23, 77.618),
+    "resnext101_32x8d": Torchvision(88_791_336, 16.414, 79.312),
+    "densenet121": Torchvision(7_978_856, 2.834, 74.434),
+    "densenet161": Torchvision(28_681_000, 7.728, 77.138),
+    "densenet169": Torchvision(14_149_480, 3.36, 75.600),
+    "densenet201": Torchvision(20_013_928, 4.291, None),
+    "efficientnet_b0": Torchvision(5_288_548, 0.386, None),
+    "efficientnet_b1": Torchvision(7_794_184, 0.687, None),
+    "efficientnet_b2": Torchvision(9_109_994, 1.088, None),
+    "efficientnet_b3": Torchvision(12_233_232, 1.827, None),
+    "efficientnet_b4": Torchvision(19_341_616, 4.394, None),
+    "efficientnet_b5": Torchvision(30_389_784, 10.266, None),
+    "efficientnet_b6": Torchvision(43_040_704, 19.068, None),
+    "efficientnet_b7": Torchvision(66_347_960, 37.746, None),
+}
+
+# Analytic MAC counts of keras.applications' ResNet v1 (stride in the first 1x1, as the paper): the
+# paper's Table 1 gives 3.8 and 11.3 GFLOPs (multiply-adds) for ResNet-50 and ResNet-152.
+KERAS_RESNET_V1_GMACS = {"resnet50": 3.858, "resnet152": 11.282}
+
+PAPERS = {
+    "alexnet": PaperFigure(60, "Krizhevsky et al. 2012, section 1: 60 million parameters"),
+    "vgg11": PaperFigure(133, "Simonyan & Zisserman 2014, Table 2 (A)"),
+    "vgg11_lrn": PaperFigure(133, "Simonyan & Zisserman 2014, Table 2 (A-LRN)"),
+    "vgg13": PaperFigure(133, "Simonyan & Zisserman 2014, Table 2 (B)"),
+    "vgg16_c": PaperFigure(134, "Simonyan & Zisserman 2014, Table 2 (C)"),
+    "vgg16": PaperFigure(138, "Simonyan & Zisserman 2014, Table 2 (D)"),
+    "vgg19": PaperFigure(144, "Simonyan & Zisserman 2014, Table 2 (E)"),
+    "googlenet": PaperFigure(6.8, "Szegedy et al. 2014, Table 1 (sum of the params column)"),
+    "resnext50_32x4d": PaperFigure(25.0, "Xie et al. 2016, Table 1"),
+    "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
+    "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),
+}

@@ -1,0 +1,51 @@
+"""The model registry: one name per builder, after torchvision's ``register_model`` and timm's ``list_models``."""
+
+import difflib
+import fnmatch
+
+from cnn_notes.common import COMMON_ARGS_DOC
+
+_BUILDERS = {}
+
+
+def register_model(fn):
+    """Registers ``fn`` under its own name; a name may be registered only once.
+
+    Appends the shared documentation of the common arguments to the builder's docstring, so that it is
+    written once and every ``help(cnn_notes.<model>)`` shows it.
+    """
+    name = fn.__name__
+    if name in _BUILDERS:
+        raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
+    _BUILDERS[name] = fn
+    fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + COMMON_ARGS_DOC
+    return fn
+
+
+def list_models(pattern=None):
+    """Returns the sorted names of all registered models, optionally filtered by a shell-style pattern.
+
+    Example: ``list_models("resnet*")``.
+    """
+    if pattern is not None and not isinstance(pattern, str):
+        raise ValueError(f"`pattern` must be a string such as 'resnet*' or None. Received: pattern={pattern!r}")
+    names = sorted(_BUILDERS)
+    if pattern is None:
+        return names
+    return fnmatch.filter(names, pattern)
+
+
+def get_builder(name):
+    """Returns the builder function registered as ``name``."""
+    if not isinstance(name, str):
+        raise ValueError(f"`name` must be a model name (a string). Received: name={name!r}")
+    if name not in _BUILDERS:
+        close = difflib.get_close_matches(name, list(_BUILDERS), n=3, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See cnn_notes.list_models()."
+        raise ValueError(f"Unknown model {name!r}.{hint} Received: name={name!r}")
+    return _BUILDERS[name]
+
+
+def build(name, **kwargs):
+    """Builds the registered model ``name`` with the given keyword arguments and returns a ``keras.Model``."""
+    return get_builder(name)(**kwargs)
