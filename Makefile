@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
+#   make book   builds the book into _build/html
+#   make test   runs every test: unit tests, nbval over every notebook, the book build
+# Both create .venv and install the pinned requirements the first time.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+# TensorFlow logs its start-up to stderr. Exported here, these reach every Jupyter kernel that nbval or
+# `make notebooks` starts, before TensorFlow is imported, so no notebook stores that noise.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export PYTHONHASHSEED := 0
+
+.PHONY: setup book test unit nbval serve clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) tests
+
+nbval: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) --nbval --nbval-current-env book
+
+test: unit book
+
+serve: book
+	$(BIN)/python -m http.server --directory _build/html 8000
+
+clean:
+	rm -rf _build
