@@ -114,13 +114,12 @@ def summary(model, *, show_layers=True):
 
 
 def _spatial_size(tensor, layer):
-    size = math.prod(tensor.shape[1:-1])
-    if size is None or any(d is None for d in tensor.shape[1:-1]):
+    if any(d is None for d in tensor.shape[1:-1]):
         raise ValueError(
             "count_macs() needs a model with a known input size; layer "
             f"{layer.name!r} has output shape {tuple(tensor.shape)}. Build it with an input_shape of integers."
         )
-    return size
+    return math.prod(tensor.shape[1:-1])
 
 
 def _layer_macs(layer):
@@ -132,11 +131,9 @@ def _layer_macs(layer):
     if isinstance(layer, (layers.Conv2D, layers.DepthwiseConv2D)):
         # Each output position applies the whole kernel once: kh*kw*(in/groups)*out MACs. A depthwise
         # kernel has shape (kh, kw, in, multiplier), so the same product counts it.
-        kernel = layer.depthwise_kernel if isinstance(layer, layers.DepthwiseConv2D) else layer.kernel
-        return _spatial_size(layer.output, layer) * math.prod(kernel.shape)
+        return _spatial_size(layer.output, layer) * math.prod(layer.kernel.shape)
     if isinstance(layer, layers.Dense):
-        positions = math.prod(layer.output.shape[1:-1]) if len(layer.output.shape) > 2 else 1
-        return positions * math.prod(layer.kernel.shape)
+        return _spatial_size(layer.output, layer) * math.prod(layer.kernel.shape)
     return 0
 
 

@@ -35,17 +35,20 @@ def list_models(pattern=None):
     return fnmatch.filter(names, pattern)
 
 
-def get_builder(name):
-    """Returns the builder function registered as ``name``."""
-    if not isinstance(name, str):
-        raise ValueError(f"`name` must be a model name (a string). Received: name={name!r}")
-    if name not in _BUILDERS:
-        close = difflib.get_close_matches(name, list(_BUILDERS), n=3, cutoff=0.5)
+def get_builder(model_name, /):
+    """Returns the builder function registered as ``model_name``."""
+    if not isinstance(model_name, str):
+        raise ValueError(f"`model_name` must be a string. Received: model_name={model_name!r}")
+    if model_name not in _BUILDERS:
+        close = difflib.get_close_matches(model_name, list(_BUILDERS), n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else " See cnn_notes.list_models()."
-        raise ValueError(f"Unknown model {name!r}.{hint} Received: name={name!r}")
-    return _BUILDERS[name]
+        raise ValueError(f"Unknown model {model_name!r}.{hint} Received: model_name={model_name!r}")
+    return _BUILDERS[model_name]
 
 
-def build(name, **kwargs):
-    """Builds the registered model ``name`` with the given keyword arguments and returns a ``keras.Model``."""
-    return get_builder(name)(**kwargs)
+def build(model_name, /, **kwargs):
+    """Builds the registered model ``model_name`` and returns a ``keras.Model``.
+
+    ``kwargs`` are the builder's keyword arguments, e.g. ``build("resnet50", classes=10, name="my_resnet")``.
+    """
+    return get_builder(model_name)(**kwargs)

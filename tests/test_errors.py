@@ -1,0 +1,129 @@
+"""Bad input gets a ValueError that names the argument and what was received, raised before any layer is
+built: never a traceback from inside Keras."""
+
+import traceback
+
+import pytest
+
+import cnn_notes
+
+MODELS = cnn_notes.list_models()
+
+
+def raise_clean(call, *patterns):
+    """Runs ``call``, expects a ValueError matching every pattern, raised from cnn_notes' own code."""
+    with pytest.raises(ValueError) as info:
+        call()
+    message = str(info.value)
+    for pattern in patterns:
+        assert pattern in message, f"{pattern!r} not in {message!r}"
+    frames = traceback.extract_tb(info.value.__traceback__)
+    foreign = [f.filename for f in frames if "/keras/" in f.filename or "/tensorflow/" in f.filename]
+    assert foreign == [], f"raised from inside Keras/TensorFlow: {foreign}"
+    return message
+
+
+def test_unknown_model_suggests_close_names():
+    message = raise_clean(lambda: cnn_notes.build("vgg_16"), "vgg_16", "Did you mean", "Received: model_name=")
+    assert "vgg16" in message
+
+
+def test_model_name_must_be_a_string():
+    raise_clean(lambda: cnn_notes.build(50), "Received: model_name=50")
+
+
+def test_list_models_pattern_must_be_a_string():
+    raise_clean(lambda: cnn_notes.list_models(3), "pattern", "Received: pattern=3")
+
+
+def test_list_models_filters_by_pattern():
+    assert cnn_notes.list_models("vgg1?") == ["vgg11", "vgg13", "vgg16", "vgg19"]
+    assert cnn_notes.list_models("no_such*") == []
+
+
+def test_registering_a_name_twice_is_refused():
+    from cnn_notes.registry import register_model
+
+    def vgg16():
+        """A second vgg16."""
+
+    raise_clean(lambda: register_model(vgg16), "already registered", "vgg16")
+
+
+def test_models_are_module_attributes():
+    assert cnn_notes.vgg16 is cnn_notes.get_builder("vgg16")
+    with pytest.raises(AttributeError):
+        cnn_notes.no_such_model
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_unknown_argument(name):
+    raise_clean(lambda: cnn_notes.build(name, clases=10), "clases", name)
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("shape", [(224, 224), (1, 224, 224, 3), "224x224x3", 224])
+def test_input_shape_of_the_wrong_rank(name, shape):
+    raise_clean(lambda: cnn_notes.build(name, input_shape=shape), "input_shape", f"Received: input_shape={shape!r}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_input_shape_too_small_names_the_minimum(name):
+    raise_clean(lambda: cnn_notes.build(name, input_shape=(4, 4, 3)), "at least", "Received: input_shape=(4, 4, 3)")
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("shape", [(224.0, 224, 3), ("224", 224, 3), (224, 224, 3.0), (224, 224, 0), (True, 224, 3)])
+def test_input_shape_of_non_integers(name, shape):
+    raise_clean(lambda: cnn_notes.build(name, input_shape=shape), "input_shape", f"Received: input_shape={shape!r}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_include_top_needs_a_known_size(name):
+    raise_clean(
+        lambda: cnn_notes.build(name, input_shape=(None, None, 3)), "include_top", "Received: input_shape=(None, None, 3)"
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("classes", [0, -3, 2.5, "10", True])
+def test_classes_below_one_or_not_an_integer(name, classes):
+    raise_clean(lambda: cnn_notes.build(name, classes=classes), f"Received: classes={classes!r}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("pooling", ["mean", "AVG", 1])
+def test_pooling_not_avg_or_max(name, pooling):
+    raise_clean(lambda: cnn_notes.build(name, include_top=False, pooling=pooling), f"Received: pooling={pooling!r}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_include_top_must_be_a_bool(name):
+    raise_clean(lambda: cnn_notes.build(name, include_top="no"), "Received: include_top='no'")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_classifier_activation_must_exist(name):
+    raise_clean(lambda: cnn_notes.build(name, classifier_activation="softmaxx"), "classifier_activation='softmaxx'")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_name_must_be_a_string(name):
+    raise_clean(lambda: cnn_notes.build(name, name=""), "Received: name=''")
+
+
+@pytest.mark.parametrize("helper", ["summary", "format_summary", "count_macs", "stage_shapes", "param_counts"])
+@pytest.mark.parametrize("value", ["resnet50", None, 3])
+def test_analysis_helpers_refuse_a_non_model(helper, value):
+    raise_clean(lambda: getattr(cnn_notes, helper)(value), f"Received: model={value!r}")
+
+
+def test_count_macs_needs_a_known_input_size():
+    model = cnn_notes.build("custom_vgg", include_top=False, input_shape=(None, None, 3))
+    raise_clean(lambda: cnn_notes.count_macs(model), "known input size")
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg16", "custom_vgg"])
+@pytest.mark.parametrize("dropout", [-0.1, 1.0, "0.5"])
+def test_dropout_rate_out_of_range(name, dropout):
+    raise_clean(lambda: cnn_notes.build(name, dropout=dropout), f"Received: dropout={dropout!r}")

@@ -1,0 +1,188 @@
+"""Every registered model against its references: parameters, output shapes, MACs, determinism."""
+
+import keras
+import pytest
+from conftest import default_model
+
+import cnn_notes
+from cnn_notes.references import KERAS_APPLICATIONS, KERAS_RESNET_V1_GMACS, PAPERS, POST, TORCHVISION
+
+MODELS = cnn_notes.list_models()
+
+# The issue's list: each of these must be registered.
+EXPECTED = {
+    "custom_vgg", "custom_resnet", "custom_densenet", "custom_inception", "custom_xception",
+    "vgg16", "vgg19", "resnet50", "resnet101", "resnet152", "resnet50_v2", "resnet101_v2", "resnet152_v2",
+    "inception_v3", "inception_resnet_v2", "xception", "densenet121", "densenet169", "densenet201",
+    *(f"efficientnet_b{i}" for i in range(8)),
+    "alexnet", "vgg11", "vgg13", "resnet18", "resnet34", "resnext50_32x4d", "resnext101_32x8d", "densenet161",
+    "googlenet", "inception_v2", "inception_v4", "inception_resnet_v1", "vgg11_lrn", "vgg16_c",
+}  # fmt: skip
+
+# Sizes for the feature-extractor builds: small enough to be quick, large enough for every architecture.
+SMALL = 96
+
+
+def test_every_expected_model_is_registered():
+    assert sorted(EXPECTED - set(MODELS)) == []
+
+
+@pytest.mark.parametrize("name", sorted(POST))
+def test_post_models_match_the_printed_totals(name):
+    counts = cnn_notes.param_counts(default_model(name))
+    assert (counts.total, counts.non_trainable) == POST[name]
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_APPLICATIONS))
+def test_equals_keras_applications_built_live(name):
+    attribute, published_total = KERAS_APPLICATIONS[name]
+    reference = getattr(keras.applications, attribute)(weights=None)
+    ours = default_model(name)
+    assert cnn_notes.param_counts(ours) == cnn_notes.param_counts(reference)
+    assert cnn_notes.param_counts(ours).total == published_total
+    assert ours.output.shape == reference.output.shape
+    assert ours.input.shape == reference.input.shape
+    # Same weights, layer for layer: the multiset of weight shapes must agree.
+    assert sorted(tuple(w.shape) for w in ours.weights) == sorted(tuple(w.shape) for w in reference.weights)
+    assert cnn_notes.count_macs(ours) == cnn_notes.count_macs(reference)
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_trainable_params_equal_torchvision(name):
+    # torchvision's num_params counts learnable parameters only. Its ResNet-50/101/152 have no conv bias
+    # before BatchNorm, which keras.applications' (and our defaults) have.
+    if name in ("resnet50", "resnet101", "resnet152"):
+        model = cnn_notes.build(name, use_bias=False)
+    else:
+        model = default_model(name)
+    assert cnn_notes.param_counts(model).trainable == TORCHVISION[name].num_params
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_macs_within_one_percent_of_torchvision(name):
+    # torchvision's ResNet-50/101/152 are "v1.5" (stride in the 3x3); inception_v3's figure is at 299x299.
+    if name in ("resnet50", "resnet101", "resnet152"):
+        model = cnn_notes.build(name, stride_in_3x3=True)
+    else:
+        model = default_model(name)
+    gmacs = cnn_notes.count_macs(model) / 1e9
+    assert gmacs == pytest.approx(TORCHVISION[name].gmacs, rel=0.01)
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_RESNET_V1_GMACS))
+def test_resnet_v1_macs(name):
+    gmacs = cnn_notes.count_macs(default_model(name)) / 1e9
+    assert round(gmacs, 3) == KERAS_RESNET_V1_GMACS[name]
+
+
+@pytest.mark.parametrize("name", sorted(PAPERS))
+def test_params_at_the_papers_rounding(name):
+    figure = PAPERS[name].params_millions
+    decimals = 0 if float(figure).is_integer() else len(str(figure).split(".")[1])
+    total = cnn_notes.param_counts(default_model(name)).total
+    if name == "alexnet":
+        # "60 million" is the paper's round figure for its two-GPU variant: within 2%.
+        assert total / 1e6 == pytest.approx(figure, rel=0.02)
+    else:
+        assert round(total / 1e6, decimals) == figure
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_default_output_is_one_probability_vector(name):
+    model = default_model(name)
+    outputs = model.outputs
+    default_classes = {"custom_vgg": 10, "custom_densenet": 14}.get(name, 100 if name in POST else 1000)
+    assert tuple(outputs[0].shape) == (None, default_classes)
+    assert len(model.inputs) == 1 and model.input.shape[1:] is not None
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_summary_is_identical_for_two_builds(name):
+    first = cnn_notes.format_summary(default_model(name))
+    second = cnn_notes.format_summary(cnn_notes.build(name))
+    # Auto-numbered layer names (conv2d_13) would differ between the two builds.
+    assert first == second
+    assert "\x1b[" not in first
+
+
+@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("pooling", [None, "avg", "max"])
+def test_feature_extractor_shapes(name, pooling):
+    model = cnn_notes.build(name, include_top=False, pooling=pooling, input_shape=(SMALL, SMALL, 3))
+    shape = tuple(model.output.shape)
+    channels = shape[-1]
+    if pooling is None:
+        assert len(shape) == 4 and shape[0] is None and all(d >= 1 for d in shape[1:])
+    else:
+        assert shape == (None, channels)
+    assert channels >= 1
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_custom_classes_and_logits(name):
+    model = cnn_notes.build(name, classes=7, classifier_activation=None, input_shape=_small_top_shape(name))
+    assert tuple(model.outputs[0].shape) == (None, 7)
+    assert model.layers[-1].activation is keras.activations.linear
+
+
+def _small_top_shape(name):
+    """A small input that still builds with the top: the model's stated minimum size."""
+    return (_min_size(name),) * 2 + (3,)
+
+
+def _min_size(name):
+    with pytest.raises(ValueError, match=r"at least (\d+)x\1") as info:
+        cnn_notes.build(name, input_shape=(1, 1, 3))
+    return int(str(info.value).split("at least ")[1].split("x")[0])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_stated_minimum_size_is_exact(name):
+    size = _min_size(name)
+    model = cnn_notes.build(name, include_top=False, input_shape=(size, size, 3))
+    assert all(d >= 1 for d in model.output.shape[1:3])
+    with pytest.raises(ValueError, match=f"at least {size}x{size}"):
+        cnn_notes.build(name, input_shape=(size - 1, size, 3))
+
+
+def test_macs_of_a_tiny_model_by_hand():
+    inputs = keras.Input((8, 8, 4))
+    x = keras.layers.Conv2D(8, 3, padding="same", groups=2, name="grouped")(inputs)  # 64*9*(4/2)*8
+    x = keras.layers.DepthwiseConv2D(3, strides=2, padding="same", name="dw")(x)  # 16*9*8
+    x = keras.layers.SeparableConv2D(6, 3, padding="same", name="sep")(x)  # 16*(9*8 + 8*6)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.Dense(5, name="fc")(x)  # 6*5
+    model = keras.Model(inputs, x)
+    assert cnn_notes.count_macs(model) == 64 * 9 * 2 * 8 + 16 * 9 * 8 + 16 * (9 * 8 + 8 * 6) + 6 * 5
+
+
+def test_vgg16_stage_shapes_follow_the_paper():
+    stages = cnn_notes.stage_shapes(default_model("vgg16"))
+    assert [s.shape for s in stages] == [
+        (224, 224, 3), (224, 224, 64), (112, 112, 128), (56, 56, 256), (28, 28, 512), (14, 14, 512), (7, 7, 512),
+    ]
+    assert [s.layer for s in stages][:3] == ["input", "block1_conv2", "block2_conv2"]
+
+
+def test_summary_does_not_depend_on_the_terminal(monkeypatch):
+    model = cnn_notes.build("custom_vgg")
+    monkeypatch.setenv("COLUMNS", "40")
+    narrow = cnn_notes.format_summary(model)
+    monkeypatch.setenv("COLUMNS", "250")
+    wide = cnn_notes.format_summary(model)
+    assert narrow == wide
+    assert narrow.splitlines()[-4:-1] == [
+        "Total params: 307,498", "Trainable params: 307,498", "Non-trainable params: 0",
+    ]
+
+
+def test_summary_prints_the_totals(capsys):
+    cnn_notes.summary(cnn_notes.build("custom_vgg"), show_layers=False)
+    assert capsys.readouterr().out.splitlines()[1:4] == [
+        "Total params: 307,498", "Trainable params: 307,498", "Non-trainable params: 0",
+    ]
+
+
+def test_param_counts_agree_with_keras():
+    model = cnn_notes.build("custom_vgg")
+    assert cnn_notes.param_counts(model).total == model.count_params() == 307_498
