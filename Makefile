@@ -14,8 +14,10 @@ JOBS ?= 2
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
+# Kernels are started as `python -m ipykernel_launcher`: the venv's python must come first.
+export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup book test unit nbval serve clean
+.PHONY: setup book test unit nbval notebooks serve clean
 
 setup: $(STAMP)
 
@@ -29,12 +31,16 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup tests
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --nbval --nbval-current-env book
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env book
 
-test: unit book
+test: unit nbval book
+
+# Re-executes every notebook in place, in the same environment as nbval, after a builder changed.
+notebooks: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py book
 
 serve: book
 	$(BIN)/python -m http.server --directory _build/html 8000

@@ -11,20 +11,30 @@ Every architecture the book teaches is one registered builder with the same keyw
 
 # Importing the family modules registers their builders.
 from cnn_notes import alexnet as _alexnet  # noqa: F401
+from cnn_notes import densenet as _densenet  # noqa: F401
 from cnn_notes import vgg as _vgg  # noqa: F401
+from cnn_notes import xception as _xception  # noqa: F401
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
+from cnn_notes.diagrams import block_graph, plot_block
 from cnn_notes.registry import build, get_builder, list_models
+from cnn_notes.tables import check_models, format_table, reference_table, stage_table
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "block_graph",
     "build",
+    "check_models",
     "count_macs",
     "format_summary",
+    "format_table",
     "get_builder",
     "list_models",
     "param_counts",
+    "plot_block",
+    "reference_table",
     "stage_shapes",
+    "stage_table",
     "summary",
 ]
 

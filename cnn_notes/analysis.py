@@ -160,7 +160,8 @@ def stage_shapes(model):
     last_at = {}
     for layer in model.layers:
         out = layer.output
-        if isinstance(out, (list, tuple)) or len(out.shape) != 4:
+        # Padding only prepares the next layer; it ends no stage.
+        if isinstance(out, (list, tuple)) or len(out.shape) != 4 or isinstance(layer, layers.ZeroPadding2D):
             continue
         shape = tuple(out.shape[1:])
         if isinstance(layer, layers.InputLayer):

@@ -78,9 +78,11 @@ def _densenet(model, **kwargs):
 def densenet121(**kwargs):
     """DenseNet-121 (Huang et al. 2016, arXiv:1608.06993): DenseNet-BC with k=32, blocks (6, 12, 24, 16).
 
-    Equals ``keras.applications.DenseNet121(weights=None)``: 8,062,504 parameters, of which 7,978,856
-    trainable (torchvision's ``num_params``); the other 83,648 are BatchNorm moving statistics. 121 =
-    2 x (6 + 12 + 24 + 16) dense-layer convs + the stem conv + 3 transition convs + the classifier.
+    Equals ``keras.applications.DenseNet121(weights=None)``, layer names and weight shapes included
+    (keras leaves the two ZeroPadding2D unnamed; here they are ``conv1_pad`` and ``pool1_pad``):
+    8,062,504 parameters, of which 7,978,856 trainable (torchvision's ``num_params``); the other 83,648
+    are BatchNorm moving statistics. 121 = 2 x (6 + 12 + 24 + 16) dense-layer convs + the stem conv +
+    3 transition convs + the classifier. The stem has 2k = 64 filters.
     """
     return _densenet("densenet121", **kwargs)
 
@@ -164,8 +166,8 @@ def custom_densenet(*, dropout=0.8, top_dropout=0.4, **kwargs):
     * The tail max-pools twice with a BN between, then BN again right before Flatten.
     * The snippet does not run as printed: the ``layer_f8`` ... ``layer_f128`` lists and
       ``inp = Input(...)`` are indented into ``dense_layer`` after its ``return`` (dead code), so the
-      top-level ``x = inp`` raises ``NameError``; the function also shadows ``keras.layers`` with a list
-      named ``layers``. The configs are written here as the table ``CUSTOM_BLOCKS``.
+      top-level ``x = inp`` raises ``NameError``. Dedented, the five lists of five identical dicts are
+      the table ``CUSTOM_BLOCKS`` here.
     """
     dropout = check_rate(dropout, "dropout")
     top_dropout = check_rate(top_dropout, "top_dropout")

@@ -41,8 +41,10 @@ DEFAULT_BLOCKS_ARGS = (
 STEM_FILTERS = 32
 TOP_FILTERS = 1280
 
-# Per variant: width and depth multipliers, default input size, dropout before the classifier. These are the
-# released values (TF's efficientnet_builder.py, keras, torchvision), rounded from the compound-scaling rule.
+# Per variant: width and depth multipliers, default input size, dropout before the classifier: the released
+# values (TF's efficientnet_builder.py, keras, torchvision). They follow the compound-scaling rule only roughly:
+# reading phi back from each (log d / log 1.2, log w / log 1.1, log(r / 224) / log 1.15) gives B2 1.0, 1.0, 1.07
+# but B7 6.2, 7.3, 7.1. The dropout grows linearly from 0.2 (B0) to 0.5 (B7), as in the paper.
 Scaling = namedtuple("Scaling", ["width", "depth", "resolution", "dropout"])
 SCALINGS = {
     "efficientnet_b0": Scaling(1.0, 1.0, 224, 0.2),
@@ -55,8 +57,12 @@ SCALINGS = {
     "efficientnet_b7": Scaling(2.0, 3.1, 600, 0.5),
 }
 
-# keras.applications' initialisers: He-style fan-out truncated normal, as the TF reference implementation.
-CONV_KERNEL_INITIALIZER = keras.initializers.VarianceScaling(2.0, "fan_out", "truncated_normal")
+# keras.applications' initialiser for every convolution: He-style fan-out truncated normal, as the TF reference
+# implementation. A config, not an instance: an unseeded instance shared by layers would give equal kernels.
+CONV_KERNEL_INITIALIZER = {
+    "class_name": "VarianceScaling",
+    "config": {"scale": 2.0, "mode": "fan_out", "distribution": "truncated_normal"},
+}
 
 # keras' own limit (it also builds below: every stride-2 layer maps n to ceil(n / 2), never to 0).
 MIN_SIZE = 32
@@ -223,8 +229,8 @@ def efficientnet_b0(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
     192, 320 channels at strides 2, 4, 8, 16, 16, 32, 32), a 1x1 conv to 1280, pooling and the classifier.
 
     Family options (keyword-only):
-        dropout: the rate before the classifier; ``None`` takes the variant's, 0.2 for B0 (the paper and
-            keras, growing to 0.5 for B7 because larger models overfit more).
+        dropout: the rate before the classifier; ``None`` takes the variant's: 0.2 for B0, as the paper
+            and keras, which raise it linearly to 0.5 for B7 since larger models need more regularisation.
         drop_connect_rate: stochastic depth, the rate of dropping a residual branch, growing linearly over
             the blocks up to this value (0.2 in the paper, keras and torchvision's
             ``stochastic_depth_prob``); 0 removes the Dropout layers and changes no count.
@@ -268,7 +274,9 @@ def efficientnet_b2(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
     One compound-scaling step, phi = 1: exactly alpha = 1.2 and beta = 1.1, and 224 * 1.15 = 258 rounded
     to 260. Widths round to multiples of 8 (the stem's 32 * 1.1 = 35.2 becomes 32, the top's 1408).
-    9.2M parameters, 1.1B MACs. Dropout defaults to 0.3. See ``efficientnet_b0`` for the options.
+    9.2M parameters; 0.99B MACs at 260x260 (the paper's Table 2: 1.0B FLOPs). torchvision's 1.088 GMACs
+    is the count at 288x288, the crop its ported weights are evaluated at. Dropout defaults to 0.3.
+    See ``efficientnet_b0`` for the options.
     """
     return _efficientnet(
         "efficientnet_b2",
@@ -281,7 +289,7 @@ def efficientnet_b2(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 @register_model
 def efficientnet_b3(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
-    """EfficientNet-B3 (Tan & Le 2019, arXiv:1905.11946): width 1.2, depth 1.4, 300x300 input (phi ~= 2).
+    """EfficientNet-B3 (Tan & Le 2019, arXiv:1905.11946): width 1.2, depth 1.4, 300x300 input (phi 1.9-2.1).
 
     12.3M parameters, 1.8B MACs. Dropout defaults to 0.3. See ``efficientnet_b0`` for the options.
     """
@@ -296,7 +304,7 @@ def efficientnet_b3(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 @register_model
 def efficientnet_b4(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
-    """EfficientNet-B4 (Tan & Le 2019, arXiv:1905.11946): width 1.4, depth 1.8, 380x380 input (phi ~= 3.5).
+    """EfficientNet-B4 (Tan & Le 2019, arXiv:1905.11946): width 1.4, depth 1.8, 380x380 input (phi 3.2-3.8).
 
     19.5M parameters, 4.4B MACs. Dropout defaults to 0.4. See ``efficientnet_b0`` for the options.
     """
@@ -311,7 +319,7 @@ def efficientnet_b4(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 @register_model
 def efficientnet_b5(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
-    """EfficientNet-B5 (Tan & Le 2019, arXiv:1905.11946): width 1.6, depth 2.2, 456x456 input (phi ~= 4.8).
+    """EfficientNet-B5 (Tan & Le 2019, arXiv:1905.11946): width 1.6, depth 2.2, 456x456 input (phi 4.3-5.1).
 
     30.6M parameters, 10.3B MACs. Dropout defaults to 0.4. See ``efficientnet_b0`` for the options.
     """
@@ -326,7 +334,7 @@ def efficientnet_b5(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 @register_model
 def efficientnet_b6(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
-    """EfficientNet-B6 (Tan & Le 2019, arXiv:1905.11946): width 1.8, depth 2.6, 528x528 input (phi ~= 5.8).
+    """EfficientNet-B6 (Tan & Le 2019, arXiv:1905.11946): width 1.8, depth 2.6, 528x528 input (phi 5.2-6.2).
 
     43.3M parameters, 19.1B MACs. Dropout defaults to 0.5. See ``efficientnet_b0`` for the options.
     """
@@ -341,7 +349,7 @@ def efficientnet_b6(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 @register_model
 def efficientnet_b7(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
-    """EfficientNet-B7 (Tan & Le 2019, arXiv:1905.11946): width 2.0, depth 3.1, 600x600 input (phi ~= 6.8).
+    """EfficientNet-B7 (Tan & Le 2019, arXiv:1905.11946): width 2.0, depth 3.1, 600x600 input (phi 6.2-7.3).
 
     The paper's flagship: 84.3% top-1 with 66M parameters and 37B MACs, 8.4x smaller than GPipe at the
     same accuracy. Against B0, d * w**2 * r**2 = 3.1 * 4 * (600/224)**2 ~= 89 predicts the MACs' growth;

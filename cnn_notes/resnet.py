@@ -9,6 +9,7 @@ and torchvision (``ResNet(block, layers, groups, width_per_group)``). Layer name
 that its weights line up by name with ResNet50/101/152 and their V2 versions.
 """
 
+import functools
 from collections import namedtuple
 
 import keras
@@ -21,25 +22,28 @@ from cnn_notes.registry import register_model
 # 1e-5; the difference changes no parameter count and no output beyond rounding.
 BN_EPSILON = 1.001e-5
 
+# keras.applications' ResNet() enforces 32 for every model it builds (ResNet, ResNetV2 and, in
+# keras-applications 1.0.8, ResNeXt); the graph itself would build from 1x1 up, since every strided layer
+# is padded or 1x1. The family keeps keras' 32: at 32 the last stage sees a 1x1 map, as 224 gives 7x7.
+MIN_SIZE = 32
+
 # Bottleneck width ("planes") of the four residual stages conv2_x .. conv5_x (the paper's Table 1).
 FILTERS = (64, 128, 256, 512)
 
 # block: "basic" (two 3x3), "bottleneck" (1x1-3x3-1x1, 4x expansion) or "preact" (v2's bottleneck).
 # groups / width_per_group: ResNeXt's cardinality and per-path width, as torchvision (1 / 64: plain ResNet).
-# min_size: keras.applications enforces 32 on the models it has (the graph would build from 1x1 up: every
-# strided layer is padded or 1x1); the models it lacks take the computed 1.
-Config = namedtuple("Config", ["block", "depths", "groups", "width_per_group", "min_size"], defaults=(1, 64, 32))
+Config = namedtuple("Config", ["block", "depths", "groups", "width_per_group"], defaults=(1, 64))
 CONFIGS = {
-    "resnet18": Config("basic", (2, 2, 2, 2), min_size=1),
-    "resnet34": Config("basic", (3, 4, 6, 3), min_size=1),
+    "resnet18": Config("basic", (2, 2, 2, 2)),
+    "resnet34": Config("basic", (3, 4, 6, 3)),
     "resnet50": Config("bottleneck", (3, 4, 6, 3)),
     "resnet101": Config("bottleneck", (3, 4, 23, 3)),
     "resnet152": Config("bottleneck", (3, 8, 36, 3)),
     "resnet50_v2": Config("preact", (3, 4, 6, 3)),
     "resnet101_v2": Config("preact", (3, 4, 23, 3)),
     "resnet152_v2": Config("preact", (3, 8, 36, 3)),
-    "resnext50_32x4d": Config("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4, min_size=1),
-    "resnext101_32x8d": Config("bottleneck", (3, 4, 23, 3), groups=32, width_per_group=8, min_size=1),
+    "resnext50_32x4d": Config("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4),
+    "resnext101_32x8d": Config("bottleneck", (3, 4, 23, 3), groups=32, width_per_group=8),
 }
 
 
@@ -53,12 +57,19 @@ def conv_bn(x, filters, kernel_size, *, strides=1, groups=1, use_bias, name):
     Keras' ``padding="same"`` with stride 2 pads only the bottom and right of an even map; torchvision pads
     symmetrically (``padding=1``), so the explicit ``{name}_pad`` keeps its pixel alignment.
     """
-    padding = "same" if kernel_size > 1 else "valid"
-    if kernel_size > 1 and strides > 1:
+    padded = kernel_size > 1 and strides > 1
+    if padded:
         x = layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
-        padding = "valid"
+    # A 1x1 needs no padding; keras.applications writes it "valid".
+    padding = "same" if kernel_size > 1 and not padded else "valid"
     x = layers.Conv2D(
-        filters, kernel_size, strides=strides, padding=padding, groups=groups, use_bias=use_bias, name=f"{name}_conv"
+        filters,
+        kernel_size,
+        strides=strides,
+        padding=padding,
+        groups=groups,
+        use_bias=use_bias,
+        name=f"{name}_conv",
     )(x)
     return batch_norm(x, f"{name}_bn")
 
@@ -80,8 +91,9 @@ def basic_block(x, filters, *, stride=1, use_bias=False, name):
     return layers.Activation("relu", name=f"{name}_out")(x)
 
 
-def bottleneck_block(x, filters, *, stride=1, use_bias=True, stride_in_3x3=False, groups=1, width_per_group=64,
-                     name):
+def bottleneck_block(
+    x, filters, *, stride=1, use_bias=True, stride_in_3x3=False, groups=1, width_per_group=64, name
+):
     """The 1x1 (reduce) - 3x3 (grouped for ResNeXt) - 1x1 (expand 4x) block of ResNet-50 and deeper.
 
     The stride sits in the first 1x1 (the paper, keras.applications) or in the 3x3 (``stride_in_3x3``:
@@ -102,8 +114,8 @@ def bottleneck_block(x, filters, *, stride=1, use_bias=True, stride_in_3x3=False
 def preact_block(x, filters, *, stride=1, conv_shortcut=False, name):
     """ResNet v2's pre-activation bottleneck, exactly as keras.applications' ``residual_block_v2``.
 
-    BN + ReLU come before the convolutions, and the sum is left un-activated, so the shortcut path is a
-    pure identity from block to block. The 1x1 projection reads the pre-activated tensor; a strided block
+    BN + ReLU come before the convolutions and the sum is left un-activated, so between projections the
+    shortcut path is a pure identity. The 1x1 projection reads the pre-activated tensor; a strided block
     without projection subsamples its shortcut with a 1x1 max-pool. Only the convolutions not followed by
     BN (the projection and the last 1x1) have a bias.
     """
@@ -153,44 +165,44 @@ def stem(x, use_bias, preact):
     return layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
 
 
-def _resnet(model, *, use_bias=True, stride_in_3x3=False, **kwargs):
+def stages_v1(x, config, use_bias, stride_in_3x3):
+    if config.block == "basic":
+        block = functools.partial(basic_block, use_bias=use_bias)
+    else:
+        block = functools.partial(
+            bottleneck_block,
+            use_bias=use_bias,
+            stride_in_3x3=stride_in_3x3,
+            groups=config.groups,
+            width_per_group=config.width_per_group,
+        )
+    # conv2 follows the stem's max-pool, so it keeps the 56x56 map.
+    for stage, (filters, blocks, stride) in enumerate(zip(FILTERS, config.depths, (1, 2, 2, 2)), start=2):
+        x = stack_v1(x, block, filters, blocks, stride, name=f"conv{stage}")
+    return x
+
+
+def stages_v2(x, config):
+    # keras.applications: the stride closes stages 2-4, so conv5 runs at 7x7 as in v1.
+    for stage, (filters, blocks, stride) in enumerate(zip(FILTERS, config.depths, (2, 2, 2, 1)), start=2):
+        x = stack_v2(x, filters, blocks, stride, name=f"conv{stage}")
+    # Pre-activation leaves the last sum un-normalised: one more BN + ReLU before the head.
+    x = batch_norm(x, "post_bn")
+    return layers.Activation("relu", name="post_relu")(x)
+
+
+def _resnet(model, use_bias, stride_in_3x3=False, /, **kwargs):
+    # Positional-only options, so that one a variant lacks (stride_in_3x3 for ResNet-18, any for v2)
+    # stays in kwargs and is refused by parse_common_args as an unknown argument.
     config = CONFIGS[model]
     use_bias = check_bool(use_bias, "use_bias")
     stride_in_3x3 = check_bool(stride_in_3x3, "stride_in_3x3")
-    args = parse_common_args(model, kwargs, default_size=224, min_size=config.min_size)
+    args = parse_common_args(model, kwargs, default_size=224, min_size=MIN_SIZE)
     preact = config.block == "preact"
 
     inputs = model_input(args)
     x = stem(inputs, use_bias, preact)
-    if preact:
-        # keras.applications: the stride closes stages 2-4, so conv5 runs at 7x7 like v1's.
-        for stage, (filters, blocks, stride) in enumerate(zip(FILTERS, config.depths, (2, 2, 2, 1)), start=2):
-            x = stack_v2(x, filters, blocks, stride, name=f"conv{stage}")
-        x = batch_norm(x, "post_bn")
-        x = layers.Activation("relu", name="post_relu")(x)
-    else:
-        if config.block == "basic":
-
-            def block(x, filters, stride, name):
-                return basic_block(x, filters, stride=stride, use_bias=use_bias, name=name)
-
-        else:
-
-            def block(x, filters, stride, name):
-                return bottleneck_block(
-                    x,
-                    filters,
-                    stride=stride,
-                    use_bias=use_bias,
-                    stride_in_3x3=stride_in_3x3,
-                    groups=config.groups,
-                    width_per_group=config.width_per_group,
-                    name=name,
-                )
-
-        # conv2 follows the stem's max-pool, so it keeps the 56x56 map.
-        for stage, (filters, blocks, stride) in enumerate(zip(FILTERS, config.depths, (1, 2, 2, 2)), start=2):
-            x = stack_v1(x, block, filters, blocks, stride, name=f"conv{stage}")
+    x = stages_v2(x, config) if preact else stages_v1(x, config, use_bias, stride_in_3x3)
     x = pooled_classifier(x, args)
     return keras.Model(inputs, x, name=args.name)
 
@@ -206,7 +218,7 @@ def resnet18(*, use_bias=False, **kwargs):
     paper's 1.8 GFLOPs). A stage of width c costs 2*9*c^2 weights per block: 73,728 at c=64 ... 4,718,592
     at c=512, which is why stage 5 alone holds 8.4M of the 11.7M.
     """
-    return _resnet("resnet18", use_bias=use_bias, **kwargs)
+    return _resnet("resnet18", use_bias, **kwargs)
 
 
 @register_model
@@ -216,7 +228,7 @@ def resnet34(*, use_bias=False, **kwargs):
     Defaults as ``resnet18`` (torchvision: no conv bias, option-B projections): 21,797,672 trainable
     params and 3.664 GMACs, the paper's 3.6 GFLOPs.
     """
-    return _resnet("resnet34", use_bias=use_bias, **kwargs)
+    return _resnet("resnet34", use_bias, **kwargs)
 
 
 @register_model
@@ -229,9 +241,9 @@ def resnet50(*, use_bias=True, stride_in_3x3=False, **kwargs):
     ``use_bias=False`` drops one bias per output channel of the 53 convolutions (26,560 weights), leaving
     torchvision's 25,557,032 trainable. ``stride_in_3x3=True`` is torchvision's "v1.5": the same
     weights, but each stage's first 1x1 and 3x3 run at the input resolution (4.089 GMACs, torchvision's
-    GFLOPS) -- a 3x3 that skips no pixels, for about +0.5% top-1.
+    GFLOPS) -- a 3x3 that skips no pixels, about +0.5% top-1 by NVIDIA's measurements.
     """
-    return _resnet("resnet50", use_bias=use_bias, stride_in_3x3=stride_in_3x3, **kwargs)
+    return _resnet("resnet50", use_bias, stride_in_3x3, **kwargs)
 
 
 @register_model
@@ -241,7 +253,7 @@ def resnet101(*, use_bias=True, stride_in_3x3=False, **kwargs):
     Defaults and options as ``resnet50`` (keras.applications: 44,707,176 params, 7.6 GFLOPs in Table 1;
     ``stride_in_3x3=True`` gives torchvision's 7.801 GMACs). The 17 extra conv4 blocks hold 19.1M params.
     """
-    return _resnet("resnet101", use_bias=use_bias, stride_in_3x3=stride_in_3x3, **kwargs)
+    return _resnet("resnet101", use_bias, stride_in_3x3, **kwargs)
 
 
 @register_model
@@ -252,20 +264,21 @@ def resnet152(*, use_bias=True, stride_in_3x3=False, **kwargs):
     11.3 GFLOPs; ``stride_in_3x3=True`` gives torchvision's 11.514). Its ensemble won ILSVRC 2015 with
     3.57% top-5 error.
     """
-    return _resnet("resnet152", use_bias=use_bias, stride_in_3x3=stride_in_3x3, **kwargs)
+    return _resnet("resnet152", use_bias, stride_in_3x3, **kwargs)
 
 
 @register_model
 def resnet50_v2(**kwargs):
     """ResNet-50 v2 (He et al. 2016, "Identity Mappings in Deep Residual Networks", arXiv:1603.05027).
 
-    Pre-activation bottlenecks (BN-ReLU-conv), so additions are never followed by a ReLU and the identity
-    path runs clean from the stem to ``post_bn`` / ``post_relu``, the BN + ReLU that v2 needs before the
-    head. Built exactly as ``keras.applications.ResNet50V2`` (25,613,800 params, 3.482 GMACs), including
-    its choices that differ from the paper's v1 layout: the stride sits in the 3x3 of each stage's *last*
-    block (stages 2-4), whose shortcut is a 1x1 max-pool with stride 2; the stem convolution has a bias.
+    Pre-activation bottlenecks (BN-ReLU-conv): no ReLU follows an addition, so between projections the
+    shortcut is a clean identity up to ``post_bn`` / ``post_relu``, the BN + ReLU that v2 needs before the
+    head. Built exactly as ``keras.applications.ResNet50V2`` (25,613,800 params, 3.482 GMACs), whose layer
+    names it shares, including the choices of keras' port of the authors' code: the stride sits in the 3x3
+    of each stage's *last* block (stages 2-4, not 3-5's first), whose shortcut is then a 1x1 max-pool with
+    stride 2; the stem convolution, the projections and each block's last 1x1 have a bias.
     """
-    return _resnet("resnet50_v2", use_bias=True, **kwargs)
+    return _resnet("resnet50_v2", True, **kwargs)  # keras: a bias in the stem
 
 
 @register_model
@@ -274,7 +287,7 @@ def resnet101_v2(**kwargs):
 
     Exactly ``keras.applications.ResNet101V2`` (44,675,560 params); see ``resnet50_v2``.
     """
-    return _resnet("resnet101_v2", use_bias=True, **kwargs)
+    return _resnet("resnet101_v2", True, **kwargs)  # keras: a bias in the stem
 
 
 @register_model
@@ -283,7 +296,7 @@ def resnet152_v2(**kwargs):
 
     Exactly ``keras.applications.ResNet152V2`` (60,380,648 params); see ``resnet50_v2``.
     """
-    return _resnet("resnet152_v2", use_bias=True, **kwargs)
+    return _resnet("resnet152_v2", True, **kwargs)  # keras: a bias in the stem
 
 
 @register_model
@@ -298,7 +311,7 @@ def resnext50_32x4d(*, use_bias=False, stride_in_3x3=True, **kwargs):
     and the paper: no conv bias, stride in the 3x3. 25,028,904 trainable params (Table 1: 25.0M) and
     4.23 GMACs (Table 1: 4.2 GFLOPs).
     """
-    return _resnet("resnext50_32x4d", use_bias=use_bias, stride_in_3x3=stride_in_3x3, **kwargs)
+    return _resnet("resnext50_32x4d", use_bias, stride_in_3x3, **kwargs)
 
 
 @register_model
@@ -308,11 +321,18 @@ def resnext101_32x8d(*, use_bias=False, stride_in_3x3=True, **kwargs):
     The 3x3 width is int(planes * 8 / 64) * 32: 256, 512, 1024, 2048, four times ResNet-101's. Defaults
     as torchvision: 88,791,336 trainable params and 16.414 GMACs.
     """
-    return _resnet("resnext101_32x8d", use_bias=use_bias, stride_in_3x3=stride_in_3x3, **kwargs)
+    return _resnet("resnext101_32x8d", use_bias, stride_in_3x3, **kwargs)
 
 
 # The post's res_layer calls: (filters, max-pool after the sum, dropout rate).
-CUSTOM_LAYERS = ((32, False, 0.2), (32, False, 0.3), (32, True, 0.4), (64, False, 0.2), (64, True, 0.2), (256, False, 0.4))
+CUSTOM_LAYERS = (
+    (32, False, 0.2),
+    (32, False, 0.3),
+    (32, True, 0.4),
+    (64, False, 0.2),
+    (64, True, 0.2),
+    (256, False, 0.4),
+)
 
 
 def custom_res_layer(x, filters, pooling, dropout, name):
@@ -349,7 +369,8 @@ def custom_resnet(**kwargs):
     * the head flattens the 8x8x256 map (16,384 values) into Dense(4096): 16,384 * 4,096 + 4,096 =
       67,112,960 params, 97.7% of the model, where ResNet's global average pooling needs none;
     * the dropouts (0.2, 0.3, 0.4, 0.2, 0.2, 0.4 in the blocks; 0.4 and 0.23 in the head) are the post's.
-    BN keeps Keras' defaults (epsilon 1e-3), as the post's ``BatchNormalization(axis=3)`` does.
+    BN keeps Keras' defaults (epsilon 1e-3), as the post's ``BatchNormalization(axis=3)`` does. The post
+    names the model "Resnet"; the default name here is the registered ``custom_resnet``.
     """
     args = parse_common_args("custom_resnet", kwargs, default_size=32, min_size=4, default_classes=100)
     inputs = model_input(args)

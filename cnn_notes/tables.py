@@ -1,0 +1,77 @@
+"""Plain-text tables for the chapters: each model's computed numbers beside its public reference."""
+
+from collections import namedtuple
+
+from cnn_notes.analysis import count_macs, param_counts, stage_shapes
+from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION
+from cnn_notes.registry import build, list_models
+
+Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
+
+
+def _reference(name, counts):
+    """The first applicable reference for ``name``: (source, shown value, whether ours matches it)."""
+    if name in POST:
+        ref = POST[name]
+        return "the post", f"{ref.total:,}", (counts.total, counts.non_trainable) == tuple(ref)
+    if name in KERAS_APPLICATIONS:
+        attribute, total = KERAS_APPLICATIONS[name]
+        return f"keras {attribute}", f"{total:,}", counts.total == total
+    if name in TORCHVISION:
+        # torchvision counts learnable parameters only, i.e. Keras' trainable ones.
+        ref = TORCHVISION[name].num_params
+        return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
+    if name in PAPERS:
+        figure = PAPERS[name].params_millions
+        decimals = 0 if float(figure).is_integer() else len(str(figure).split(".")[1])
+        return "paper", f"{figure}M", round(counts.total / 1e6, decimals) == figure
+    return "-", "-", None
+
+
+def check_models(names):
+    """Builds each model with its defaults and compares its parameter count with its reference.
+
+    Returns one ``Check`` per model: total and trainable parameters, GMACs at the default input size, the
+    reference's source and value, and whether they match (``None`` where no public reference exists).
+    """
+    if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"`names` must be a list of model names. Received: names={names!r}")
+    unknown = [n for n in names if n not in list_models()]
+    if unknown:
+        build(unknown[0])  # raises the registry's ValueError with close matches
+    checks = []
+    for name in names:
+        model = build(name)
+        counts = param_counts(model)
+        source, reference, match = _reference(name, counts)
+        checks.append(Check(name, counts.total, counts.trainable, count_macs(model) / 1e9, source, reference, match))
+    return checks
+
+
+def format_table(header, rows, right=()):
+    """Formats rows of strings as a fixed-width table; columns listed in ``right`` are right-aligned."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(row):
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))
+        ).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def reference_table(names):
+    """Prints ``check_models(names)`` as a table: model, params, trainable, GMACs, reference, match."""
+    rows = [
+        (c.model, f"{c.total:,}", f"{c.trainable:,}", f"{c.gmacs:.3f}", c.source, c.reference,
+         {True: "✓", False: "✗", None: "-"}[c.match])
+        for c in check_models(names)
+    ]  # fmt: skip
+    header = ("model", "params", "trainable", "GMACs", "reference", "value", "match")
+    print(format_table(header, rows, right=(1, 2, 3, 5)))
+
+
+def stage_table(model):
+    """Prints ``stage_shapes(model)`` as a table: the last layer of each stage and its output size."""
+    rows = [(s.layer, "x".join(str(d) for d in s.shape)) for s in stage_shapes(model)]
+    print(format_table(("stage ends at layer", "output (HxWxC)"), rows, right=(1,)))

@@ -1,0 +1,110 @@
+"""The book's consistency: the table of contents, the twin chapters, and clean stored outputs."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import cnn_notes
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ABSOLUTE_PATH = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/|/Users/|[A-Z]:\\\\|/work/)")
+
+
+def toc_files():
+    files = [TOC["root"]]
+    for part in TOC["parts"]:
+        files += [chapter["file"] for chapter in part["chapters"]]
+    return files
+
+
+def part_files(caption):
+    [part] = [p for p in TOC["parts"] if p["caption"] == caption]
+    return [chapter["file"] for chapter in part["chapters"]]
+
+
+def resolve(entry):
+    matches = [ROOT / f"{entry}{suffix}" for suffix in (".ipynb", ".md") if (ROOT / f"{entry}{suffix}").exists()]
+    assert matches, f"{entry} in _toc.yml has no .ipynb or .md file"
+    return matches[0]
+
+
+NOTEBOOKS = sorted(p for p in BOOK.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+EN_NOTEBOOKS = sorted((BOOK / "en").glob("*.ipynb"))
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def code_cells(path):
+    return ["".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "code"]
+
+
+def markdown(path):
+    return "\n".join("".join(c["source"]) for c in load(path)["cells"] if c["cell_type"] == "markdown")
+
+
+def test_every_toc_entry_exists():
+    for entry in toc_files():
+        resolve(entry)
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = {resolve(entry) for entry in toc_files()}
+    assert [str(p.relative_to(ROOT)) for p in NOTEBOOKS if p not in listed] == []
+
+
+def test_both_parts_list_the_same_chapters_in_the_same_order():
+    english = [Path(f).name for f in part_files("English")]
+    chinese = [Path(f).name for f in part_files("中文")]
+    assert english == chinese
+    assert all(f.startswith("book/en/") for f in part_files("English"))
+    assert all(f.startswith("book/zh/") for f in part_files("中文"))
+
+
+@pytest.mark.parametrize("english", EN_NOTEBOOKS, ids=lambda p: p.stem)
+def test_twins_have_identical_code_and_link_each_other(english):
+    chinese = BOOK / "zh" / english.name
+    assert chinese.exists(), f"{english.name} has no Chinese twin"
+    assert code_cells(english) == code_cells(chinese)
+    assert f"../zh/{english.name}" in markdown(english), "the English chapter must link its Chinese twin"
+    assert f"../en/{english.name}" in markdown(chinese), "the Chinese chapter must link its English twin"
+
+
+def test_chinese_chapters_have_an_english_twin():
+    assert sorted(p.name for p in (BOOK / "zh").glob("*.ipynb")) == [p.name for p in EN_NOTEBOOKS]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_chapter_imports_cnn_notes(notebook):
+    assert any(re.search(r"^\s*(import cnn_notes|from cnn_notes)", c, re.M) for c in code_cells(notebook))
+
+
+def test_every_model_appears_in_a_chapter():
+    text = "\n".join("\n".join(code_cells(p)) for p in EN_NOTEBOOKS)
+    missing = [name for name in cnn_notes.list_models() if f'"{name}"' not in text]
+    assert missing == []
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_stored_outputs_are_clean(notebook):
+    for index, cell in enumerate(load(notebook)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        where = f"{notebook.name} cell {index}"
+        assert cell["execution_count"] is not None, f"{where} was never executed"
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"{where} stores an error"
+            assert output.get("name") != "stderr", f"{where} stores stderr: {output.get('text')}"
+            texts = [output.get("text", "")] + [v for k, v in output.get("data", {}).items() if k.startswith("text/")]
+            blob = "".join("".join(t) if isinstance(t, list) else str(t) for t in texts)
+            assert not ANSI.search(blob), f"{where} has ANSI codes"
+            assert not ABSOLUTE_PATH.search(blob), f"{where} shows an absolute path"
+            assert "Traceback" not in blob, f"{where} shows a traceback"

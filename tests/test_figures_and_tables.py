@@ -1,0 +1,78 @@
+"""The chapters' helpers: block diagrams drawn from models, reference and stage tables."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+from test_errors import raise_clean  # noqa: E402
+
+import cnn_notes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def densenet():
+    return cnn_notes.build("densenet121", include_top=False, input_shape=(64, 64, 3))
+
+
+def test_dense_block_graph_has_the_concatenation_shortcut(densenet):
+    graph = cnn_notes.block_graph(densenet, "pool1", "conv2_block1_concat")
+    assert graph.nodes[0] == "pool1" and graph.nodes[-1] == "conv2_block1_concat"
+    # The block's input reaches the concatenation directly: the dense connection.
+    assert ("pool1", "conv2_block1_concat") in graph.edges
+    assert len(graph.nodes) == 8  # pool1, BN, ReLU, 1x1 conv, BN, ReLU, 3x3 conv, concat
+    assert graph.positions["conv2_block1_concat"][1] == 7
+
+
+def test_inception_module_fans_out_into_four_columns():
+    model = cnn_notes.build("custom_inception")
+    graph = cnn_notes.block_graph(model, "pool2_3x3_s2", "inception_3a_output")
+    first_row = sorted(x for name, (x, depth) in graph.positions.items() if depth == 1)
+    assert first_row == [-1.5, -0.5, 0.5, 1.5]
+    assert graph.positions["inception_3a_output"][0] == 0.0
+
+
+def test_plot_block_draws_one_box_per_layer(densenet):
+    figure = cnn_notes.plot_block(densenet, "pool1", "conv2_block1_concat", title="dense")
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert len(texts) == 8
+    assert texts[-1] == "conv2_block1_concat\nConcatenate · 16x16x96"
+
+
+def test_block_graph_refuses_unknown_layers(densenet):
+    raise_clean(lambda: cnn_notes.block_graph(densenet, "pool1", "nope"), "Received: last='nope'")
+    raise_clean(lambda: cnn_notes.block_graph(densenet, "conv2_block1_concat", "pool1"), "No path")
+    raise_clean(lambda: cnn_notes.plot_block("densenet121", "a", "b"), "Received: model='densenet121'")
+
+
+def test_reference_table_checks_each_model(capsys):
+    cnn_notes.reference_table(["custom_vgg", "vgg11_lrn"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["model", "params", "trainable", "GMACs", "reference", "value", "match"]
+    assert lines[2].split() == ["custom_vgg", "307,498", "307,498", "0.039", "the", "post", "307,498", "✓"]
+    assert lines[3].split()[-3:] == ["paper", "133M", "✓"]
+
+
+def test_check_models_reports_a_mismatch_honestly(monkeypatch):
+    from cnn_notes import references
+
+    monkeypatch.setitem(references.POST, "custom_vgg", references.PostTotals(307_499, 0))
+    [check] = cnn_notes.check_models(["custom_vgg"])
+    assert check.total == 307_498 and check.match is False
+
+
+def test_check_models_refuses_bad_names():
+    raise_clean(lambda: cnn_notes.check_models("vgg16"), "Received: names='vgg16'")
+    raise_clean(lambda: cnn_notes.check_models(["vgg61"]), "Did you mean")
+
+
+def test_stage_table(capsys):
+    cnn_notes.stage_table(cnn_notes.build("custom_vgg"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].split() == ["input", "32x32x3"]
+    assert lines[-1].split() == ["block3_pool", "4x4x128"]
+
+
+def test_format_table_aligns_columns():
+    text = cnn_notes.format_table(("a", "n"), [("x", "1"), ("long", "100")], right=(1,))
+    assert text.splitlines() == ["a       n", "----  ---", "x       1", "long  100"]
