@@ -12,6 +12,7 @@ Every architecture the book teaches is one registered builder with the same keyw
 # Importing the family modules registers their builders.
 from cnn_notes import alexnet as _alexnet  # noqa: F401
 from cnn_notes import densenet as _densenet  # noqa: F401
+from cnn_notes import efficientnet as _efficientnet  # noqa: F401
 from cnn_notes import vgg as _vgg  # noqa: F401
 from cnn_notes import xception as _xception  # noqa: F401
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary

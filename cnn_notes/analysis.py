@@ -153,11 +153,12 @@ def stage_shapes(model):
 
     Returns a list of ``Stage(layer, shape)`` with ``shape = (height, width, channels)``, starting with the
     input. A stage ends where the next layer changes the resolution, so the list reads like the
-    architecture tables of the papers: 224x224x3 -> 112x112x64 -> 56x56x256 -> ...
+    architecture tables of the papers: 224x224x3 -> 112x112x64 -> 56x56x256 -> ... Side branches that return
+    to the main resolution (squeeze-and-excitation's 1x1 maps) and padding layers are not stages. Blocks that
+    widen before they stride (EfficientNet's MBConv) end a stage after that widening, inside the next block.
     """
     _check_model(model, "stage_shapes")
-    stages = []
-    last_at = {}
+    inputs, stages = [], []  # stages: [(height, width), Stage] along the main path
     for layer in model.layers:
         out = layer.output
         # Padding only prepares the next layer; it ends no stage.
@@ -165,7 +166,14 @@ def stage_shapes(model):
             continue
         shape = tuple(out.shape[1:])
         if isinstance(layer, layers.InputLayer):
-            stages.append(Stage(layer.name, shape))
+            inputs.append(Stage(layer.name, shape))
+            continue
+        seen = [size for size, _ in stages]
+        if shape[:2] in seen:
+            # Back at a resolution seen before: what came in between was a side branch (e.g. the 1x1 map of
+            # a squeeze-and-excitation block), not a stage.
+            del stages[seen.index(shape[:2]) + 1 :]
+            stages[-1] = (shape[:2], Stage(layer.name, shape))
         else:
-            last_at[shape[:2]] = Stage(layer.name, shape)
-    return stages + list(last_at.values())
+            stages.append((shape[:2], Stage(layer.name, shape)))
+    return inputs + [stage for _, stage in stages]

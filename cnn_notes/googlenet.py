@@ -8,9 +8,11 @@ which branches it has and how wide they are.
 
 Layer names follow the Caffe models the papers' networks are known by (``bvlc_googlenet``, the BN-Inception
 port in ``pretrainedmodels``), with ``/`` written as ``_``: ``conv1_7x7_s2``, ``inception_3a_5x5_reduce``,
-``inception_3a_output``, ``loss1_fc``. keras.applications has neither model.
+``inception_3a_output``, ``loss1_fc``; BatchNorm and ReLU layers add ``_bn`` and ``_relu`` to their
+convolution's name, as in keras.applications, which has neither model.
 """
 
+import functools
 from collections import namedtuple
 
 import keras
@@ -98,14 +100,16 @@ def bn_inception_branches(strides, n1x1, n3x3_reduce, n3x3, double_reduce, doubl
     return tuple(branches)
 
 
-def conv_relu(x, filters, kernel_size, name, *, strides=1, batch_norm=False):
-    """A "same" convolution and ReLU; with ``batch_norm``, conv (no bias) -> BatchNorm -> ReLU."""
+def conv_relu(x, filters, kernel_size, name, *, strides=1, batch_norm=False, separable=False):
+    """A "same" convolution and ReLU; with ``batch_norm``, conv (no bias) -> BatchNorm -> ReLU.
+
+    ``separable``: a depthwise convolution with 8 filters per input channel, then a 1x1 to ``filters``.
+    """
+    conv = functools.partial(layers.SeparableConv2D, depth_multiplier=8) if separable else layers.Conv2D
     if not batch_norm:
-        return layers.Conv2D(
-            filters, kernel_size, strides=strides, padding="same", activation="relu", name=name
-        )(x)
+        return conv(filters, kernel_size, strides=strides, padding="same", activation="relu", name=name)(x)
     # BatchNorm's beta takes the place of the bias, which the normalisation would subtract away.
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", use_bias=False, name=name)(x)
+    x = conv(filters, kernel_size, strides=strides, padding="same", use_bias=False, name=name)(x)
     x = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
@@ -121,26 +125,20 @@ def inception_module(x, branches, name, *, batch_norm=False):
                 pool = layers.MaxPooling2D if step.mode == "max" else layers.AveragePooling2D
                 y = pool(3, strides=step.strides, padding="same", name=step_name)(y)
             else:
-                y = conv_relu(y, step.filters, step.kernel_size, step_name, strides=step.strides, batch_norm=batch_norm)
+                y = conv_relu(
+                    y, step.filters, step.kernel_size, step_name, strides=step.strides, batch_norm=batch_norm
+                )
         outputs.append(y)
     return layers.Concatenate(name=f"{name}_output")(outputs)
 
 
 def stem(x, *, batch_norm=False, lrn=False, separable=False):
-    """conv 7x7/2 64, max-pool 3x3/2, conv 1x1 64, conv 3x3 192, max-pool 3x3/2 (LRN after each pool-conv).
+    """conv 7x7/2 64, max-pool 3x3/2, conv 1x1 64, conv 3x3 192, max-pool 3x3/2; with ``lrn``, local
+    response normalisation after the first max-pool and after the 3x3 convolution, as in Table 1.
 
     "same" max-pools halve the map as Caffe's ceil-mode pools do at 224: 112 -> 56 -> 28.
     """
-    if separable:
-        # Depthwise 7x7 with 8 filters per input channel, then a 1x1 to 64 (the BN paper's appendix).
-        x = layers.SeparableConv2D(
-            64, 7, strides=2, depth_multiplier=8, padding="same", use_bias=not batch_norm, name="conv1_7x7_s2"
-        )(x)
-        if batch_norm:
-            x = layers.BatchNormalization(epsilon=BN_EPSILON, name="conv1_7x7_s2_bn")(x)
-        x = layers.Activation("relu", name="conv1_7x7_s2_relu")(x)
-    else:
-        x = conv_relu(x, 64, 7, "conv1_7x7_s2", strides=2, batch_norm=batch_norm)
+    x = conv_relu(x, 64, 7, "conv1_7x7_s2", strides=2, batch_norm=batch_norm, separable=separable)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_3x3_s2")(x)
     if lrn:
         x = _lrn(x, "pool1_norm1")
@@ -158,7 +156,7 @@ def _lrn(x, name):
 
 def auxiliary_classifier(x, args, name, *, pool_size=5, classifier_name=None):
     """GoogLeNet's auxiliary classifier (section 5): 5x5/3 average pooling, 1x1 conv 128 + ReLU,
-    FC 1024 + ReLU, 70% dropout, linear + softmax."""
+    FC 1024 + ReLU, 70% dropout, linear + softmax. The post's head is the same with a 2x2 pool."""
     x = layers.AveragePooling2D(pool_size, strides=3, name=f"{name}_ave_pool")(x)
     x = layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)
     x = layers.Flatten(name=f"{name}_flatten")(x)

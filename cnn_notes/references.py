@@ -83,6 +83,10 @@ TORCHVISION = {
     "efficientnet_b7": Torchvision(66_347_960, 37.746, None),
 }
 
+# torchvision counts GFLOPS at its weights' evaluation crop; where that differs from the model's default size
+# (keras' and the paper's 260 for B2), the MACs comparison builds at torchvision's size.
+TORCHVISION_INPUT_SIZE = {"inception_v3": 299, "efficientnet_b2": 288}
+
 # Analytic MAC counts of keras.applications' ResNet v1 (stride in the first 1x1, as the paper): the
 # paper's Table 1 gives 3.8 and 11.3 GFLOPs (multiply-adds) for ResNet-50 and ResNet-152.
 KERAS_RESNET_V1_GMACS = {"resnet50": 3.858, "resnet152": 11.282}

@@ -5,7 +5,9 @@ import pytest
 from conftest import default_model
 
 import cnn_notes
-from cnn_notes.references import KERAS_APPLICATIONS, KERAS_RESNET_V1_GMACS, PAPERS, POST, TORCHVISION
+from cnn_notes.references import (
+    KERAS_APPLICATIONS, KERAS_RESNET_V1_GMACS, PAPERS, POST, TORCHVISION, TORCHVISION_INPUT_SIZE,
+)  # fmt: skip
 
 MODELS = cnn_notes.list_models()
 
@@ -60,9 +62,12 @@ def test_trainable_params_equal_torchvision(name):
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_macs_within_one_percent_of_torchvision(name):
-    # torchvision's ResNet-50/101/152 are "v1.5" (stride in the 3x3); inception_v3's figure is at 299x299.
+    # torchvision's ResNet-50/101/152 are "v1.5" (stride in the 3x3); some figures are at another input size.
     if name in ("resnet50", "resnet101", "resnet152"):
         model = cnn_notes.build(name, stride_in_3x3=True)
+    elif name in TORCHVISION_INPUT_SIZE:
+        size = TORCHVISION_INPUT_SIZE[name]
+        model = cnn_notes.build(name, input_shape=(size, size, 3))
     else:
         model = default_model(name)
     gmacs = cnn_notes.count_macs(model) / 1e9
