@@ -13,6 +13,8 @@ Every architecture the book teaches is one registered builder with the same keyw
 from cnn_notes import alexnet as _alexnet  # noqa: F401
 from cnn_notes import densenet as _densenet  # noqa: F401
 from cnn_notes import efficientnet as _efficientnet  # noqa: F401
+from cnn_notes import googlenet as _googlenet  # noqa: F401
+from cnn_notes import resnet as _resnet  # noqa: F401
 from cnn_notes import vgg as _vgg  # noqa: F401
 from cnn_notes import xception as _xception  # noqa: F401
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary

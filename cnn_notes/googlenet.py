@@ -192,21 +192,23 @@ def googlenet(*, aux_logits=False, dropout=0.4, separable_stem=False, **kwargs):
     k 1). Pools pad "same", which reproduces Caffe's ceil-mode sizes 112 -> 56 -> 28 -> 14 -> 7.
 
     Parameters (without the auxiliary heads, 1000 classes): 6,990,272 weights + 8,280 biases = 6,998,552,
-    i.e. 7.0M. Table 1's "params" column sums to 6797.7K, the "6.8M" usually quoted, but:
-    * its K is 1024 weights, not 1000: conv2 is 64*64 + 9*64*192 = 114,688 = 112 * 1024 ("112K") and the
-      classifier 1024*1000 = 1000 * 1024 ("1000K"); in those units our weights are 6826.4K;
-    * the first convolution is listed as 2.7K, i.e. 7*7*3*8 + 24*64 = 2,712 separable weights, against
-      7*7*3*64 = 9,408 for the plain 7x7 (``separable_stem=True`` gives 6,991,856 in all);
-    * rows 4a-5b do not match their own filter columns (4a 364K for 366.75K, 4c 463K for 497.5K, 4d 580K
-      for 590.5K, 4e 840K for 847K, 5a 1072K for 1018K, 5b 1388K for 1409K), 22.2K short in all;
+    i.e. 7.0M. The "6.8M" quoted for GoogLeNet is the sum of Table 1's "params" column, 6797.7K, where:
+    * K is 1024 weights, not 1000: conv2 is 64*64 + 9*64*192 = 114,688 = 112 * 1024 ("112K") and the
+      classifier 1024*1000 = 1000 * 1024 ("1000K"). In those units our weights are 6826.4K, which also
+      reads as 6.8 thousand K; in plain millions the table's own sum is 6.96M;
+    * the first convolution is listed as 2.7K: 7*7*3*8 + 24*64 = 2,712 separable weights, where the
+      plain 7x7 has 7*7*3*64 = 9,408 (``separable_stem=True`` gives 6,991,856 in all);
+    * rows 4a-5b disagree with their own filter columns (4a 364K for 366.75K, 4c 463K for 497.5K, 4d 580K
+      for 590.5K, 4e 840K for 847K, 5a 1072K for 1018K, 5b 1388K for 1409K); with 3a, 3b and 4b rounded
+      (159 for 159.5, 380 for 379, 437 for 438) the column is 22.2K below its filter columns;
     * biases are not counted.
     Each auxiliary head adds its 1x1 conv (512*128 + 128 = 65,664 on 4a, 67,712 on 4d), FC 4*4*128 ->
     1024 (2,098,176) and classifier (1,025,000): 13,378,280 in all with both heads.
 
     Multiply-accumulates at 224x224: 1.583 billion. The paper's "1.5 billion multiply-adds" is the sum of
     Table 1's "ops" column (1502M), which counts the separable first convolution (34M where the plain
-    7x7 costs 112*112*9,408 = 118M): ``separable_stem=True`` gives 1.499 billion; the last 3M are 5a,
-    listed as 54M where its filter columns give 51.1M.
+    7x7 costs 112*112*9,408 = 118M): ``separable_stem=True`` gives 1.499 billion; the other 3M are mostly
+    5a's, listed as 54M where its filter columns give 49 * 1,042,432 = 51.1M.
     """
     aux_logits = check_bool(aux_logits, "aux_logits")
     dropout = check_rate(dropout, "dropout")
@@ -292,8 +294,9 @@ def custom_inception(**kwargs):
 
     Quirks of the post, reproduced rather than fixed (they are what its parameter count measures):
     * the head looks like GoogLeNet's auxiliary classifier but pools 2x2, not 5x5, with stride 3: on
-      4a's 2x2 map (32 -> 16 -> 8 -> 4 after the stem, 2 after the pool before 4a) that is one global average,
-      so the stride does nothing. Then 1x1 conv 128, Flatten, Dense 1024, 70% dropout, Dense softmax.
+      4a's 2x2 map (32 -> 16 -> 8 -> 4 through the stem, 2 after the pool before 4a) that is one global
+      average, and the stride does nothing. Then 1x1 conv 128, Flatten, Dense 1024, 70% dropout, Dense
+      softmax.
       There is no main classifier: no modules 4b-5b, no global pooling, no 40% dropout;
     * the 7x7/2 stem and its 3x3/2 pools, made for 224x224 ImageNet images, shrink a 32x32 image to 4x4
       before the first module; all convolutions and pools pad "same", the stage pools with stride 2;
@@ -306,7 +309,7 @@ def custom_inception(**kwargs):
     * every layer is unnamed; here they are named after Caffe's GoogLeNet (``inception_3a_1x1`` ...),
       the head after its auxiliary classifier (``loss1_*``), the last layer ``predictions``.
 
-    The smallest input with the top is 17x17: the 2x2 pool needs a 2x2 map after 4a (stride 16).
+    The smallest input is 17x17: the head's 2x2 pool needs a 2x2 map after 4a (stride 16).
     """
     args = parse_common_args("custom_inception", kwargs, default_size=32, min_size=17, default_classes=100)
     inputs = model_input(args)

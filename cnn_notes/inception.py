@@ -240,9 +240,13 @@ INCEPTION_V4 = (
     ("mixed_5a", inception_block, (((192, 3, 2, "valid"),), ("max",))),
     *_repeat("mixed_5", "bcde", inception_block, block_35(96, (64, 96), (64, 96, 96), 96, kernel=3)),
     ("mixed_6a", inception_block, reduction_a(192, 224, 256, 384)),  # 17x17x1024
-    *_repeat("mixed_6", "bcdefgh", inception_block, block_17(384, (192, 224, 256), (192, 192, 224, 224, 256), 128)),
+    *_repeat(
+        "mixed_6", "bcdefgh", inception_block, block_17(384, (192, 224, 256), (192, 192, 224, 224, 256), 128)
+    ),
     ("mixed_7a", inception_block, reduction_b((192, 192), (256, 256, 320, 320))),  # 8x8x1536
-    *_repeat("mixed_7", "bcd", inception_block, block_8(256, 384, ((384, 1), (448, (3, 1)), (512, (1, 3))), 256, 256)),
+    *_repeat(
+        "mixed_7", "bcd", inception_block, block_8(256, 384, ((384, 1), (448, (3, 1)), (512, (1, 3))), 256, 256)
+    ),
 )
 
 # Inception-ResNet branches (before the linear 1x1 up-projection): A (35x35), B (17x17), C (8x8).
@@ -286,9 +290,9 @@ INCEPTION_RESNET_V2 = (
 
 Config = namedtuple("Config", ["rows", "min_size"])
 
-# min_size: the smallest input whose last reduction still sees a 3x3 map. All four reduce
-# 75 -> 37 -> 35 -> 17 (or 35 -> 17 via v4's mixed_3a) -> ... -> 7 -> 3 -> 1; at 74 the last map is empty.
-# keras.applications states 75 for v3 and Inception-ResNet-v2.
+# min_size: the smallest input whose last reduction still sees a 3x3 map. All four have the same five
+# 'valid' stride-2 reductions and two 'valid' 3x3s: 75 -> 37 -> 35 -> 17 -> 15 -> 7 -> 3 -> 1, while 74 ends
+# in an empty map. keras.applications states 75 for v3 and Inception-ResNet-v2.
 CONFIGS = {
     "inception_v3": Config(INCEPTION_V3, 75),
     "inception_v4": Config(INCEPTION_V4, 75),
@@ -316,7 +320,8 @@ def inception_v3(*, dropout=0.0, **kwargs):
 
     v3 factorises large convolutions: 7x7 into 1x7 and 7x1 in the 17x17 blocks (Figure 6), 3x3 into
     parallel 1x3 and 3x1 in the 8x8 blocks (Figure 7), and reduces the grid with a stride-2 conv and a
-    max-pool side by side (Figure 10) instead of a pool that would lose information. Stem and 11 blocks:
+    max-pool side by side (Figure 10) rather than pooling first, which would make a representational
+    bottleneck. Stem and 11 blocks:
     299 -> 35x35x192 -> mixed0-2 (35x35x256/288/288) -> mixed3 (17x17x768) -> mixed4-7 -> mixed8
     (8x8x1280) -> mixed9-10 (8x8x2048) -> average pool -> classifier.
 
@@ -390,9 +395,11 @@ def inception_resnet_v2(*, dropout=0.0, **kwargs):
     paper's Figure 15 schema draws 5, 10 and 5 blocks and the Figure 3 stem; the released TF-Slim model,
     which keras.applications ports, doubles the blocks and keeps v3's stem.
 
-    Equals ``keras.applications.InceptionResNetV2(weights=None)``: 55,873,736 parameters, layer names
-    included (``block35_1``, ``block35_1_mixed``, ``block35_1_conv``, ``conv_7b`` ...); the layers keras
-    leaves auto-named are named here. 13.156 G multiply-accumulates at 299x299.
+    Equals ``keras.applications.InceptionResNetV2(weights=None)`` layer for layer: 55,873,736 parameters
+    (55,813,192 trainable, 60,544 BN moving statistics), with keras' names (``block35_1``,
+    ``block35_1_mixed``, ``block35_1_conv``, ``conv_7b`` ...); the layers keras leaves auto-named are
+    named here. timm's 55.84M adds BN's scale: 55,813,192 + 30,272 channels = 55,843,464. 13.156 G
+    multiply-accumulates at 299x299.
 
     ``dropout`` defaults to 0, as in keras.applications; the paper and TF-Slim use 0.2 (keep 0.8).
     """

@@ -10,14 +10,15 @@ compare it with the figures here. Sources:
 * ``TORCHVISION``: torchvision's weights metadata (``num_params``, ``GFLOPS`` = billions of
   multiply-accumulates, ``acc@1``). torchvision counts learnable parameters only, so it matches Keras'
   *trainable* count.
-* ``PAPERS``: the headline parameter figures of the papers, at the paper's own rounding (millions).
+* ``PAPERS``: the headline parameter figures of the papers, at the paper's own rounding, counted as the paper
+  counts (``unit``; ``weights_only`` leaves out biases).
 """
 
 from collections import namedtuple
 
 PostTotals = namedtuple("PostTotals", ["total", "non_trainable"])
 Torchvision = namedtuple("Torchvision", ["num_params", "gmacs", "top1"])
-PaperFigure = namedtuple("PaperFigure", ["params_millions", "source"])
+PaperFigure = namedtuple("PaperFigure", ["params_millions", "source", "unit", "weights_only"], defaults=(1e6, False))
 
 POST = {
     "custom_vgg": PostTotals(307_498, 0),
@@ -99,7 +100,8 @@ PAPERS = {
     "vgg16_c": PaperFigure(134, "Simonyan & Zisserman 2014, Table 2 (C)"),
     "vgg16": PaperFigure(138, "Simonyan & Zisserman 2014, Table 2 (D)"),
     "vgg19": PaperFigure(144, "Simonyan & Zisserman 2014, Table 2 (E)"),
-    "googlenet": PaperFigure(6.8, "Szegedy et al. 2014, Table 1 (sum of the params column)"),
+    # Table 1 counts weights without biases, in K of 1024 (conv2: 114,688 weights = "112K"): 6.8M = 6,800 K.
+    "googlenet": PaperFigure(6.8, "Szegedy et al. 2014, Table 1 (sum of the params column)", 1_024_000, True),
     "resnext50_32x4d": PaperFigure(25.0, "Xie et al. 2016, Table 1"),
     "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
     "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),

@@ -1,5 +1,6 @@
 """Plain-text tables for the chapters: each model's computed numbers beside its public reference."""
 
+import math
 from collections import namedtuple
 
 from cnn_notes.analysis import count_macs, param_counts, stage_shapes
@@ -22,10 +23,22 @@ def _reference(name, counts):
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
     if name in PAPERS:
-        figure = PAPERS[name].params_millions
-        decimals = 0 if float(figure).is_integer() else len(str(figure).split(".")[1])
-        return "paper", f"{figure}M", round(counts.total / 1e6, decimals) == figure
+        return "paper", f"{PAPERS[name].params_millions}M", None
     return "-", "-", None
+
+
+def paper_count(model, figure):
+    """``model``'s parameters counted as the paper counts them, in the paper's unit (e.g. millions)."""
+    weights = model.weights
+    if figure.weights_only:
+        weights = [w for w in weights if not w.path.endswith("bias")]
+    return sum(math.prod(w.shape) for w in weights) / figure.unit
+
+
+def matches_paper(model, figure):
+    """Whether ``model``'s count, rounded as the paper rounds ``figure``, equals it."""
+    decimals = 0 if float(figure.params_millions).is_integer() else len(str(figure.params_millions).split(".")[1])
+    return round(paper_count(model, figure), decimals) == figure.params_millions
 
 
 def check_models(names):
@@ -44,6 +57,8 @@ def check_models(names):
         model = build(name)
         counts = param_counts(model)
         source, reference, match = _reference(name, counts)
+        if source == "paper":
+            match = matches_paper(model, PAPERS[name])
         checks.append(Check(name, counts.total, counts.trainable, count_macs(model) / 1e9, source, reference, match))
     return checks
 

@@ -14,7 +14,14 @@ from cnn_notes.references import PAPERS
 
 @functools.cache
 def model(name, **options):
+    """Each configuration is built once for this file."""
     return cnn_notes.build(name, **options)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_models():
+    yield
+    model.cache_clear()
 
 
 def _size(weight):

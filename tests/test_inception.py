@@ -30,7 +30,8 @@ GRIDS = {
     },
     # keras.applications' (TF-Slim's) Inception-ResNet-v2: 35x35x320, 17x17x1088, 8x8x2080, 8x8x1536.
     "inception_resnet_v2": {
-        "mixed_5b": (35, 35, 320), "mixed_6a": (17, 17, 1088), "mixed_7a": (8, 8, 2080), "conv_7b_ac": (8, 8, 1536),
+        "mixed_5b": (35, 35, 320), "mixed_6a": (17, 17, 1088), "mixed_7a": (8, 8, 2080),
+        "conv_7b_ac": (8, 8, 1536),
     },
 }  # fmt: skip
 
@@ -42,7 +43,10 @@ def test_grid_sizes_follow_the_papers(name):
     assert shapes == GRIDS[name]
 
 
-@pytest.mark.parametrize(("name", "reference"), [("inception_v3", "InceptionV3"), ("inception_resnet_v2", "InceptionResNetV2")])
+KERAS = [("inception_v3", "InceptionV3"), ("inception_resnet_v2", "InceptionResNetV2")]
+
+
+@pytest.mark.parametrize(("name", "reference"), KERAS)
 def test_mirrors_keras_layer_for_layer(name, reference):
     ours = default_model(name)
     theirs = getattr(keras.applications, reference)(weights=None)
@@ -58,6 +62,16 @@ def test_mirrors_keras_layer_for_layer(name, reference):
             "concatenate", "custom_scale_layer", "input_layer")  # fmt: skip
     keras_named = {layer.name for layer in theirs.layers if not layer.name.startswith(auto)}
     assert keras_named - {layer.name for layer in ours.layers} == set()
+
+
+@pytest.mark.parametrize("name", ["inception_v3"])
+def test_inception_v3_count_decomposes_torchvision(name):
+    # torchvision's Inception_V3_Weights: num_params 27,161,264. It counts BN's scale (gamma), which
+    # keras' BN has not, and builds the auxiliary classifier (InceptionAux on mixed7's 17x17x768):
+    # 1x1 conv 768 -> 128 with BN, 5x5 conv 128 -> 768 with BN, dense 768 -> 1000.
+    aux = (768 * 128 + 2 * 128) + (25 * 128 * 768 + 2 * 768) + (768 * 1000 + 1000)
+    counts = cnn_notes.param_counts(default_model(name))
+    assert counts.trainable + counts.non_trainable // 2 + aux == 27_161_264
 
 
 @pytest.mark.parametrize("name", ["inception_resnet_v2"])
