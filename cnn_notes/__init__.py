@@ -14,6 +14,7 @@ from cnn_notes import alexnet as _alexnet  # noqa: F401
 from cnn_notes import densenet as _densenet  # noqa: F401
 from cnn_notes import efficientnet as _efficientnet  # noqa: F401
 from cnn_notes import googlenet as _googlenet  # noqa: F401
+from cnn_notes import inception as _inception  # noqa: F401
 from cnn_notes import resnet as _resnet  # noqa: F401
 from cnn_notes import vgg as _vgg  # noqa: F401
 from cnn_notes import xception as _xception  # noqa: F401

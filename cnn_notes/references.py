@@ -84,6 +84,12 @@ TORCHVISION = {
     "efficientnet_b7": Torchvision(66_347_960, 37.746, None),
 }
 
+# Where torchvision's num_params counts something else than the model built here, with the reason.
+TORCHVISION_PARAMS_DIFFER = {
+    "inception_v3": "num_params includes the auxiliary classifier (3,326,696) and BatchNorm scales (17,216), "
+    "which keras.applications' InceptionV3 leaves out",
+}
+
 # torchvision counts GFLOPS at its weights' evaluation crop; where that differs from the model's default size
 # (keras' and the paper's 260 for B2), the MACs comparison builds at torchvision's size.
 TORCHVISION_INPUT_SIZE = {"inception_v3": 299, "efficientnet_b2": 288}

@@ -4,7 +4,7 @@ import math
 from collections import namedtuple
 
 from cnn_notes.analysis import count_macs, param_counts, stage_shapes
-from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION
+from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
 from cnn_notes.registry import build, list_models
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
@@ -18,7 +18,7 @@ def _reference(name, counts):
     if name in KERAS_APPLICATIONS:
         attribute, total = KERAS_APPLICATIONS[name]
         return f"keras {attribute}", f"{total:,}", counts.total == total
-    if name in TORCHVISION:
+    if name in TORCHVISION and name not in TORCHVISION_PARAMS_DIFFER:
         # torchvision counts learnable parameters only, i.e. Keras' trainable ones.
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
