@@ -21,7 +21,7 @@ from cnn_notes import xception as _xception  # noqa: F401
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
 from cnn_notes.diagrams import block_graph, plot_block
 from cnn_notes.registry import build, get_builder, list_models
-from cnn_notes.tables import check_models, format_table, reference_table, stage_table
+from cnn_notes.tables import check_models, format_table, overview_table, reference_table, stage_table
 
 __version__ = "0.1.0"
 
@@ -34,6 +34,7 @@ __all__ = [
     "format_table",
     "get_builder",
     "list_models",
+    "overview_table",
     "param_counts",
     "plot_block",
     "reference_table",

@@ -46,18 +46,25 @@ def _shape_text(layer):
     return shapes[0] if len(shapes) == 1 else "[" + ", ".join(shapes) + "]"
 
 
-def _inbound_names(layer):
+def _model_nodes(model):
+    # A layer keeps a node for every graph it was called in (a sub-model built from it adds more); only the
+    # nodes of this model describe its connections.
+    return {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+
+
+def _inbound_names(layer, nodes):
     names = []
     for node in layer._inbound_nodes:
-        for tensor in node.input_tensors:
-            names.append(tensor._keras_history.operation.name)
+        if id(node) in nodes:
+            names += [tensor._keras_history.operation.name for tensor in node.input_tensors]
     return names
 
 
 def _is_chain(model):
     consumers = {}
+    nodes = _model_nodes(model)
     for layer in model.layers:
-        inbound = _inbound_names(layer)
+        inbound = _inbound_names(layer, nodes)
         if len(inbound) > 1:
             return False
         for name in inbound:
@@ -74,10 +81,11 @@ def format_summary(model, *, show_layers=True):
         chain = _is_chain(model)
         header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
         rows = []
+        nodes = _model_nodes(model)
         for layer in model.layers:
             row = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), f"{layer.count_params():,}"]
             if not chain:
-                row.append(", ".join(_inbound_names(layer)) or "-")
+                row.append(", ".join(_inbound_names(layer, nodes)) or "-")
             rows.append(row)
         widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
 

@@ -7,7 +7,7 @@ per layer (name, type, output shape), one arrow per connection, laid out top to 
 from collections import namedtuple
 
 
-from cnn_notes.analysis import _check_model, _inbound_names
+from cnn_notes.analysis import _check_model, _inbound_names, _model_nodes
 
 Graph = namedtuple("Graph", ["nodes", "edges", "positions"])
 
@@ -35,7 +35,8 @@ def block_graph(model, first, last):
     for argument, value in (("first", first), ("last", last)):
         if value not in names:
             raise ValueError(f"`{argument}` must name a layer of {model.name!r}. Received: {argument}={value!r}")
-    parents = {layer.name: _inbound_names(layer) for layer in model.layers}
+    nodes_of_model = _model_nodes(model)
+    parents = {layer.name: _inbound_names(layer, nodes_of_model) for layer in model.layers}
     children = {name: [] for name in names}
     for name, inbound in parents.items():
         for parent in inbound:
@@ -79,11 +80,14 @@ def plot_block(model, first, last, *, title=None, ax=None):
     """Draws the layers from ``first`` to ``last`` of ``model``; returns the matplotlib Figure.
 
     Each box shows the layer's name, type and output shape; colours group convolutions, normalisation,
-    activations, pooling and merges (Add / Concatenate).
+    activations, pooling and merges (Add / Concatenate). A figure this function creates is closed before it is
+    returned, so a notebook shows it exactly once, as the cell's result (an open figure would also be drawn by
+    the inline backend, and nbval would see two outputs where the stored notebook has one).
     """
     import matplotlib.pyplot as plt
 
     graph = block_graph(model, first, last)
+    owns_figure = ax is None
     xs = [x for x, _ in graph.positions.values()]
     left, right = min(xs), max(xs)
     width = right - left + 1
@@ -104,10 +108,13 @@ def plot_block(model, first, last, *, title=None, ax=None):
         (x0, d0), (x1, d1) = graph.positions[source], graph.positions[target]
         arrow = dict(arrowstyle="->", lw=0.7, color="#333333")
         if d1 - d0 > 1 and x0 == x1:
-            # A connection that skips rows (a shortcut) runs beside the column, not through its boxes.
+            # A connection that skips rows runs beside the column, not through its boxes; red marks a residual
+            # shortcut (into an addition), grey any other long connection (e.g. into a concatenation).
+            merge = type(layers_by_name[target]).__name__
+            colour = "#c0392b" if merge == "Add" or "Residual" in merge else "#777777"
             side = x0 + 0.55
-            ax.plot([x0 + 0.3, side, side], [-d0, -d0, -d1], lw=0.7, color="#c0392b")
-            ax.annotate("", xy=(x1 + 0.3, -d1), xytext=(side, -d1), arrowprops={**arrow, "color": "#c0392b"})
+            ax.plot([x0 + 0.3, side, side], [-d0, -d0, -d1], lw=0.7, color=colour)
+            ax.annotate("", xy=(x1 + 0.3, -d1), xytext=(side, -d1), arrowprops={**arrow, "color": colour})
         else:
             ax.annotate("", xy=(x1, -d1 + 0.28), xytext=(x0, -d0 - 0.28), arrowprops=arrow)
     ax.set_xlim(left - 0.7, right + 0.9)
@@ -116,6 +123,8 @@ def plot_block(model, first, last, *, title=None, ax=None):
     if title:
         ax.set_title(title, fontsize=10)
     ax.figure.tight_layout()
+    if owns_figure:
+        plt.close(ax.figure)
     return ax.figure
 
 

@@ -112,3 +112,25 @@ PAPERS = {
     "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
     "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),
 }
+
+# The overview chapter's table: one representative model per architecture, the year its paper appeared on arXiv
+# (or at NIPS, for AlexNet) and its ImageNet top-1 accuracy with the source of that figure. Top-1 is None where
+# neither the paper nor a reference implementation of this exact model publishes one.
+Architecture = namedtuple("Architecture", ["label", "model", "year", "top1", "top1_source"])
+
+OVERVIEW = (
+    Architecture("AlexNet", "alexnet", 2012, 56.522, "torchvision"),
+    Architecture("VGG-16", "vgg16", 2014, 71.3, "keras.io"),
+    Architecture("GoogLeNet", "googlenet", 2014, None, "paper gives top-5 only (6.67%)"),
+    Architecture("BN-Inception", "inception_v2", 2015, None, "paper gives top-5 only (4.82%, ensemble)"),
+    Architecture("Inception v3", "inception_v3", 2015, 77.9, "keras.io"),
+    Architecture("ResNet-50", "resnet50", 2015, 74.9, "keras.io"),
+    Architecture("ResNet-152", "resnet152", 2015, 76.6, "keras.io"),
+    Architecture("Inception v4", "inception_v4", 2016, None, "-"),
+    Architecture("Inception-ResNet-v2", "inception_resnet_v2", 2016, 80.3, "keras.io"),
+    Architecture("ResNeXt-50 32x4d", "resnext50_32x4d", 2016, 77.618, "torchvision"),
+    Architecture("DenseNet-121", "densenet121", 2016, 75.0, "keras.io"),
+    Architecture("Xception", "xception", 2016, 79.0, "keras.io"),
+    Architecture("EfficientNet-B0", "efficientnet_b0", 2019, 77.1, "paper, keras.io"),
+    Architecture("EfficientNet-B7", "efficientnet_b7", 2019, 84.3, "paper, keras.io"),
+)
