@@ -10,14 +10,14 @@ Every architecture the book teaches is one registered builder with the same keyw
 """
 
 # Importing the family modules registers their builders.
-from cnn_notes import alexnet as _alexnet  # noqa: F401
-from cnn_notes import densenet as _densenet  # noqa: F401
-from cnn_notes import efficientnet as _efficientnet  # noqa: F401
-from cnn_notes import googlenet as _googlenet  # noqa: F401
-from cnn_notes import inception as _inception  # noqa: F401
-from cnn_notes import resnet as _resnet  # noqa: F401
-from cnn_notes import vgg as _vgg  # noqa: F401
-from cnn_notes import xception as _xception  # noqa: F401
+from cnn_notes import alexnet as _alexnet
+from cnn_notes import densenet as _densenet
+from cnn_notes import efficientnet as _efficientnet
+from cnn_notes import googlenet as _googlenet
+from cnn_notes import inception as _inception
+from cnn_notes import resnet as _resnet
+from cnn_notes import vgg as _vgg
+from cnn_notes import xception as _xception
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
 from cnn_notes.diagrams import block_graph, plot_block
 from cnn_notes.registry import build, get_builder, list_models

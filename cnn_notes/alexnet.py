@@ -1,12 +1,11 @@
 """AlexNet: Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep Convolutional Neural
 Networks", NIPS 2012."""
 
+import keras
 from keras import layers
 
 from cnn_notes.common import check_rate, global_pool, model_input, parse_common_args
 from cnn_notes.registry import register_model
-
-import keras
 
 
 @register_model

@@ -164,6 +164,15 @@ def pooled_classifier(x, args, dropout=0.0):
     return layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
 
 
+def flatten_classifier(x, args):
+    """The early head: flatten the map into one dense softmax layer (the post's models); ``args.pooling``
+    without the top."""
+    if not args.include_top:
+        return global_pool(x, args.pooling)
+    x = layers.Flatten(name="flatten")(x)
+    return layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
+
+
 def check_rate(value, argument):
     """Checks a dropout-like rate in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:

@@ -6,7 +6,6 @@ per layer (name, type, output shape), one arrow per connection, laid out top to 
 
 from collections import namedtuple
 
-
 from cnn_notes.analysis import _check_model, _inbound_names, _model_nodes
 
 Graph = namedtuple("Graph", ["nodes", "edges", "positions"])

@@ -166,7 +166,7 @@ def block(x, filters_in, filters_out, kernel_size, strides, expand_ratio, se_rat
     return x
 
 
-def _efficientnet(model, *, dropout, drop_connect_rate, include_preprocessing, **kwargs):
+def _efficientnet(model, *, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
     scaling = SCALINGS[model]
     dropout = scaling.dropout if dropout is None else check_rate(dropout, "dropout")
     drop_connect_rate = check_rate(drop_connect_rate, "drop_connect_rate")
@@ -251,7 +251,7 @@ def efficientnet_b0(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
 
 
 @register_model
-def efficientnet_b1(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b1(**kwargs):
     """EfficientNet-B1 (Tan & Le 2019, arXiv:1905.11946): B0 with depth 1.1 and 240x240 input.
 
     Half a compound-scaling step: depth and resolution grow (1.2 ** 0.5 ~= 1.1, 224 * 1.15 ** 0.5 ~= 240),
@@ -259,17 +259,11 @@ def efficientnet_b1(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
     blocks become 2, 3, 3, 4, 4, 5, 2, so B1 has 23 blocks for B0's 16 and 7.8M parameters.
     Dropout defaults to 0.2. See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b1",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b1", **kwargs)
 
 
 @register_model
-def efficientnet_b2(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b2(**kwargs):
     """EfficientNet-B2 (Tan & Le 2019, arXiv:1905.11946): width 1.1, depth 1.2, 260x260 input.
 
     One compound-scaling step, phi = 1: exactly alpha = 1.2 and beta = 1.1, and 224 * 1.15 = 258 rounded
@@ -278,77 +272,47 @@ def efficientnet_b2(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
     is the count at 288x288, the crop its ported weights are evaluated at. Dropout defaults to 0.3.
     See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b2",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b2", **kwargs)
 
 
 @register_model
-def efficientnet_b3(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b3(**kwargs):
     """EfficientNet-B3 (Tan & Le 2019, arXiv:1905.11946): width 1.2, depth 1.4, 300x300 input (phi 1.9-2.1).
 
     12.3M parameters, 1.8B MACs. Dropout defaults to 0.3. See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b3",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b3", **kwargs)
 
 
 @register_model
-def efficientnet_b4(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b4(**kwargs):
     """EfficientNet-B4 (Tan & Le 2019, arXiv:1905.11946): width 1.4, depth 1.8, 380x380 input (phi 3.2-3.8).
 
     19.5M parameters, 4.4B MACs. Dropout defaults to 0.4. See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b4",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b4", **kwargs)
 
 
 @register_model
-def efficientnet_b5(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b5(**kwargs):
     """EfficientNet-B5 (Tan & Le 2019, arXiv:1905.11946): width 1.6, depth 2.2, 456x456 input (phi 4.3-5.1).
 
     30.6M parameters, 10.3B MACs. Dropout defaults to 0.4. See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b5",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b5", **kwargs)
 
 
 @register_model
-def efficientnet_b6(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b6(**kwargs):
     """EfficientNet-B6 (Tan & Le 2019, arXiv:1905.11946): width 1.8, depth 2.6, 528x528 input (phi 5.2-6.2).
 
     43.3M parameters, 19.1B MACs. Dropout defaults to 0.5. See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b6",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b6", **kwargs)
 
 
 @register_model
-def efficientnet_b7(*, dropout=None, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_b7(**kwargs):
     """EfficientNet-B7 (Tan & Le 2019, arXiv:1905.11946): width 2.0, depth 3.1, 600x600 input (phi 6.2-7.3).
 
     The paper's flagship: 84.3% top-1 with 66M parameters and 37B MACs, 8.4x smaller than GPipe at the
@@ -356,10 +320,4 @@ def efficientnet_b7(*, dropout=None, drop_connect_rate=0.2, include_preprocessin
     rounding up the depth per stage makes it 98 (0.386B -> 37.7B). Dropout defaults to 0.5.
     See ``efficientnet_b0`` for the options.
     """
-    return _efficientnet(
-        "efficientnet_b7",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet("efficientnet_b7", **kwargs)

@@ -130,7 +130,7 @@ def inception_resnet_block(x, branches, scale, activation="relu", *, name):
 # model tables below read like the papers' tables.
 
 
-def reduction_a(k, l, m, n):  # noqa: E741 (the paper's letters)
+def reduction_a(k, l, m, n):
     """Reduction-A (2016, Figure 7): 3x3/2 conv (n) | 1x1 (k) -> 3x3 (l) -> 3x3/2 (m) | 3x3/2 max-pool.
 
     The 35x35 -> 17x17 reduction of v3 (2015, Figure 10; keras' ``mixed3``) is the same block with

@@ -4,7 +4,7 @@ ICLR 2015 (arXiv:1409.1556); and the post's small "custom VGG"."""
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, global_pool, model_input, parse_common_args
+from cnn_notes.common import check_rate, flatten_classifier, global_pool, model_input, parse_common_args
 from cnn_notes.layers import LocalResponseNormalization
 from cnn_notes.registry import register_model
 
@@ -129,9 +129,5 @@ def custom_vgg(*, dropout=0.4, **kwargs):
             x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{b}_conv{i}")(x)
             x = layers.Dropout(dropout, name=f"block{b}_dropout{i}")(x)
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
-    if args.include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, args.pooling)
+    x = flatten_classifier(x, args)
     return keras.Model(inputs, x, name=args.name)

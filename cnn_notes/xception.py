@@ -4,7 +4,7 @@
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, global_pool, model_input, parse_common_args, pooled_classifier
+from cnn_notes.common import check_rate, flatten_classifier, model_input, parse_common_args, pooled_classifier
 from cnn_notes.registry import register_model
 
 # The paper's Figure 5. Entry and exit blocks: (block, filters of the two separable convs, whether the
@@ -178,9 +178,5 @@ def custom_xception(*, dropout=0.4, **kwargs):
     x = layers.Activation("relu", name="exit_relu")(x)
     x = post_conv_bn(x, 256, 1, dropout, "exit", 1)
     x = post_conv_bn(x, 128, 1, dropout, "exit", 2)
-    if args.include_top:
-        x = layers.Flatten(name="flatten")(x)
-        x = layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
-    else:
-        x = global_pool(x, args.pooling)
+    x = flatten_classifier(x, args)
     return keras.Model(inputs, x, name=args.name)

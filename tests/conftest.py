@@ -6,9 +6,9 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import pytest  # noqa: E402
+import pytest
 
-import cnn_notes  # noqa: E402
+import cnn_notes
 
 
 @functools.lru_cache(maxsize=2)

@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 
 import cnn_notes
-import cnn_notes.densenet  # noqa: F401  (registers the builders)
+import cnn_notes.densenet
 from cnn_notes.references import POST, TORCHVISION
 
 

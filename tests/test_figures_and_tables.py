@@ -4,10 +4,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import pytest  # noqa: E402
-from test_errors import raise_clean  # noqa: E402
+import pytest
+from test_errors import raise_clean
 
-import cnn_notes  # noqa: E402
+import cnn_notes
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from conftest import default_model
 
 import cnn_notes
-import cnn_notes.inception  # noqa: F401  (registers the builders)
+import cnn_notes.inception
 from cnn_notes.inception import RESNET_V1_C, ScaledResidual, inception_resnet_block
 
 # Feature maps after the named layers, (height, width, channels) at 299x299.

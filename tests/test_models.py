@@ -5,11 +5,16 @@ import pytest
 from conftest import default_model
 
 import cnn_notes
-from cnn_notes.tables import matches_paper, paper_count
 from cnn_notes.references import (
-    KERAS_APPLICATIONS, KERAS_RESNET_V1_GMACS, PAPERS, POST, TORCHVISION, TORCHVISION_INPUT_SIZE,
+    KERAS_APPLICATIONS,
+    KERAS_RESNET_V1_GMACS,
+    PAPERS,
+    POST,
+    TORCHVISION,
+    TORCHVISION_INPUT_SIZE,
     TORCHVISION_PARAMS_DIFFER,
 )  # fmt: skip
+from cnn_notes.tables import matches_paper, paper_count
 
 MODELS = cnn_notes.list_models()
 

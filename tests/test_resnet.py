@@ -9,9 +9,9 @@ only this family has. Only the smaller models are built here, each once.
 import functools
 import math
 
+import keras
 import numpy as np
 import pytest
-import keras
 from keras import layers
 
 import cnn_notes
@@ -88,7 +88,7 @@ def test_stride_in_3x3_moves_the_stride_from_the_first_1x1():
 def test_v1_and_v15_share_weights_but_not_macs():
     v1, v15 = build("resnet50"), build("resnet50", stride_in_3x3=True)
     assert cnn_notes.param_counts(v1) == cnn_notes.param_counts(v15)
-    weights = lambda m: sorted((w.path, tuple(w.shape)) for w in m.weights)  # noqa: E731
+    weights = lambda m: sorted((w.path, tuple(w.shape)) for w in m.weights)
     assert weights(v1) == weights(v15)
     assert gmacs(v1) == pytest.approx(3.858, rel=0.01)
     assert TORCHVISION["resnet50"].gmacs == 4.089
@@ -173,7 +173,7 @@ def test_resnext50_is_resnet50_v15_with_grouped_wider_3x3s():
     resnext, resnet = build("resnext50_32x4d"), build("resnet50", use_bias=False, stride_in_3x3=True)
     # The same layers; only the widths inside the bottleneck change. The 3x3 is twice as wide but
     # split in 32 groups: 9 * (2c)^2 / 32 = 9 * c^2 / 8 weights against ResNet-50's 9 * c^2.
-    names = lambda m: [layer.name for layer in m.layers]  # noqa: E731
+    names = lambda m: [layer.name for layer in m.layers]
     assert names(resnext) == names(resnet)
     for stage in (2, 3, 4, 5):
         a = resnext.get_layer(f"conv{stage}_block2_2_conv").count_params()
