@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 # Kernels are started as `python -m ipykernel_launcher`: the venv's python must come first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup book test unit nbval notebooks serve clean
+.PHONY: setup book test unit nbval site notebooks serve clean
 
 setup: $(STAMP)
 
@@ -31,16 +31,24 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not site" tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env book
 
-test: unit nbval book
+# Browser tests of the built book in headless Chromium; run after `make book`. They need nothing from
+# tests/conftest.py, which imports TensorFlow (seconds): --noconftest skips it.
+site: $(STAMP)
+	bash tools/install_browser.sh
+	$(BIN)/python -m pytest --noconftest -m site tests/test_site.py
+
+test: unit nbval book site
 
 # Re-executes every notebook in place, in the same environment as nbval, after a builder changed.
+# One chapter: make notebooks NOTEBOOKS="book/en/vgg.ipynb book/zh/vgg.ipynb"
+NOTEBOOKS ?= book
 notebooks: $(STAMP)
-	$(BIN)/python tools/execute_notebooks.py book
+	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 serve: book
 	$(BIN)/python -m http.server --directory _build/html 8000
