@@ -1,0 +1,480 @@
+"""Scaffolds a new architecture: the twin chapters, a builder module and its test, ready to be filled in.
+
+Usage, from the repository root::
+
+    python -m cnn_notes.new_chapter mobilenet --en "MobileNet" --zh "MobileNet"
+
+It writes
+
+* ``book/en/<slug>.ipynb`` and ``book/zh/<slug>.ipynb``: the standard chapter sections with what to write in
+  each (TODO), the twin links and identical code cells, executed so that their stored outputs exist;
+* ``cnn_notes/<slug>.py``: a builder skeleton in the package's style that imports cleanly and registers nothing;
+* ``tests/test_<slug>.py``: a test that fails until the model is registered (a chapter without its model is
+  unfinished), with the list of checks the generic tests then make;
+
+and adds both chapters to ``_toc.yml``, after the last architecture chapter of each part (before ``overview``),
+and to the table of chapters on the landing page, ``book/index.md``.
+
+It refuses a slug that is not a lowercase Python identifier, or one that is taken (a chapter, module, test or
+table-of-contents entry of that name, or a name of the package such as ``summary`` or ``vgg16``), with exit
+status 2, and never overwrites a file. CONTRIBUTING.md walks
+through the rest.
+"""
+
+import argparse
+import importlib.util
+import json
+import keyword
+import os
+import re
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import yaml
+
+import cnn_notes
+
+LANGUAGES = ("en", "zh")
+TWIN_LINK = {"en": "[中文版](../zh/{slug}.ipynb)", "zh": "[English](../en/{slug}.ipynb)"}
+SLUG = re.compile(r"[a-z][a-z0-9_]*")
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+# The chapter template, one section a row: the heading and what to write, in each language, and the code cell
+# that follows the section, if any; the code is the same in both languages by construction. The first section
+# has the chapter's title as its heading. ``{slug}`` and ``{title}`` are filled in.
+Section = namedtuple("Section", ["en_heading", "en", "zh_heading", "zh", "code"], defaults=(None,))
+
+SECTIONS = (
+    Section(
+        en_heading=None,
+        en=(
+            "*TODO: the idea and its history.* Who proposed {title}, when and where, and which problem it "
+            "answered; what the post says about it, quoted where useful. Cite every paper with "
+            "`` {{cite}}`key` `` and add missing entries to `references.bib`. End with a sentence that says what "
+            "the next cell shows."
+        ),
+        zh_heading=None,
+        zh=(
+            "*TODO：思想与历史。* {title} 由谁、在何时何地提出，解决了什么问题；原文对它的评价"
+            "（必要时引用原话）。每篇论文都用 `` {{cite}}`zh-key` `` 引用（中文章节的键加 `zh-` 前缀），"
+            "缺少的条目补进 `references.bib`。最后用一句话说明下一个代码单元展示什么。"
+        ),
+        code="import cnn_notes",
+    ),
+    Section(
+        en_heading="The key block",
+        en=(
+            "*TODO: the block that defines the architecture, and its figure.* Describe the block in prose first, "
+            'then build the model (`model = cnn_notes.build("{slug}")`) and draw the block from the model itself '
+            'with `cnn_notes.plot_block(model, "first_layer", "last_layer", title="{title}: ...")`. Figures are '
+            "never image files: they are drawn from the built model, so they cannot disagree with the code."
+        ),
+        zh_heading="核心模块",
+        zh=(
+            "*TODO：定义这一架构的模块及其示意图。* 先用文字描述模块，再构建模型"
+            '（`model = cnn_notes.build("{slug}")`），并用 '
+            '`cnn_notes.plot_block(model, "first_layer", "last_layer", title="{title}: ...")` '
+            "直接从模型画出模块。示意图从不使用图片文件：它们由构建好的模型画出，因此不会与代码不一致。"
+        ),
+    ),
+    Section(
+        en_heading="The math",
+        en=(
+            "*TODO: the formula behind the block* (parameters, multiply-accumulates, receptive field or output "
+            "size), in `$...$` and `$$...$$`, worked out for one concrete layer; then a short code cell that reads "
+            "the same number from the built model (`layer.count_params()`, `cnn_notes.count_macs(model)`)."
+        ),
+        zh_heading="数学推导",
+        zh=(
+            "*TODO：模块背后的公式*（参数量、乘加次数、感受野或输出尺寸），用 `$...$` 和 `$$...$$` 书写，"
+            "并以某一具体层为例算出结果；然后用一个简短的代码单元从构建好的模型读出同一个数"
+            "（`layer.count_params()`、`cnn_notes.count_macs(model)`）。"
+        ),
+    ),
+    Section(
+        en_heading="The post's code",
+        en=(
+            "*TODO, if the post shows code for this architecture:* quote it, abridged, in a `python` code block; "
+            "build the corrected model with `cnn_notes`; list every error in an admonition titled *Errata* with "
+            "`:class: warning` (see the VGG chapter). The builder's docstring lists the same errata. Delete this "
+            "section if the post has no code."
+        ),
+        zh_heading="原文代码",
+        zh=(
+            "*TODO（如果原文给出了这一架构的代码）：* 在 `python` 代码块中节选引用；用 `cnn_notes` "
+            "构建修正后的模型；在标题为 *勘误*、带 `:class: warning` 的提示框中列出每一处错误（参见 VGG 一章）。"
+            "构建函数的文档字符串列出同样的勘误。如果原文没有代码，删除本节。"
+        ),
+    ),
+    Section(
+        en_heading="Which {title}?",
+        en=(
+            "*TODO: the canonical models.* The paper's variants and the versions the libraries ship, and how they "
+            'differ; then `cnn_notes.reference_table(["{slug}", ...])`, which builds each model and checks it '
+            "against its reference numbers in `cnn_notes/references.py` (keras.applications, torchvision, the "
+            "paper)."
+        ),
+        zh_heading="哪一个 {title}？",
+        zh=(
+            "*TODO：标准模型。* 论文中的各个变体、各个库所采用的版本以及它们的差别；然后用 "
+            '`cnn_notes.reference_table(["{slug}", ...])` 构建每个模型，并与 `cnn_notes/references.py` '
+            "中的参考数字（keras.applications、torchvision、论文）逐一核对。"
+        ),
+    ),
+    Section(
+        en_heading="Stage by stage",
+        en=(
+            "*TODO: the shape walk-through.* `cnn_notes.stage_table(model)` lists the last layer at each "
+            "resolution with its output shape; explain each change of size from the formula of the math section."
+        ),
+        zh_heading="逐阶段查看",
+        zh=(
+            "*TODO：逐阶段的形状变化。* `cnn_notes.stage_table(model)` 列出每个分辨率下的最后一层及其输出形状；"
+            "用数学推导一节的公式解释每一次尺寸变化。"
+        ),
+    ),
+    Section(
+        en_heading="Summary",
+        en="*TODO: three to five bullets,* each with a number the chapter computed.",
+        zh_heading="小结",
+        zh="*TODO：三到五条要点，* 每条都带一个本章算出的数字。",
+    ),
+    Section(
+        en_heading="Exercises",
+        en="*TODO: three exercises* a reader can answer with `cnn_notes.build` and the helpers used above.",
+        zh_heading="练习",
+        zh="*TODO：三道练习题，* 读者可以用 `cnn_notes.build` 和上文用到的函数解答。",
+    ),
+)
+
+MODULE_TEMPLATE = '''\
+"""{title}: TODO authors, "TODO paper title", TODO venue year (arXiv:TODO).
+
+TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this skeleton. It imports cleanly and
+registers no model yet, so nothing in the package changes until it is filled in; tests/test_{slug}.py fails
+until then, on purpose: a chapter without its model is unfinished. CONTRIBUTING.md walks through it, and
+cnn_notes/vgg.py and cnn_notes/resnet.py are finished examples. Fill in, in order:
+
+1. This docstring: the paper's authors, title, venue, year and arXiv id.
+2. ``VARIANTS``: the paper's table of variants, one row per registered model (widths, depths, multipliers).
+3. The block functions ``f(x, ..., name) -> x``, one per block of the paper's figure, with every layer named
+   ``f"{{name}}_..."``: auto-numbered names (``conv2d_13``) change with build history and break the summaries.
+4. ``_{slug}``, the one private builder: ``parse_common_args`` first, before any layer is built; then the
+   family's own options, checked with ``check_rate`` / ``check_bool`` or a ``ValueError`` whose message ends in
+   ``Received: arg=...``; then the layers, from the table.
+5. One thin public builder per row, decorated with ``@register_model`` (the example at the end of this file);
+   its docstring names the paper and the reference numbers.
+6. ``from cnn_notes import {slug} as _{slug}`` in ``cnn_notes/__init__.py``: importing the module
+   registers its builders.
+"""
+
+import keras
+from keras import layers
+
+from cnn_notes.common import model_input, parse_common_args, pooled_classifier
+from cnn_notes.registry import register_model  # noqa: F401 (used by the public builders, once written)
+
+# TODO: the paper's table of variants. Registered name -> the numbers that tell the variants apart.
+VARIANTS = {{}}
+
+
+def {slug}_block(x, filters, *, strides=1, name):
+    """TODO: one block of the paper's figure (a placeholder: convolution, batch norm, ReLU)."""
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"{{name}}_conv")(x)
+    x = layers.BatchNormalization(name=f"{{name}}_bn")(x)
+    return layers.Activation("relu", name=f"{{name}}_relu")(x)
+
+
+def _{slug}(model, variant, **kwargs):
+    # TODO: the paper's input size, and the smallest input whose last feature map is not empty
+    # (tests/test_models.py checks that min_size is exact).
+    args = parse_common_args(model, kwargs, default_size=224, min_size=32)
+    inputs = model_input(args)
+    x = inputs
+    for b, filters in enumerate(VARIANTS[variant], start=1):
+        x = {slug}_block(x, filters, strides=2, name=f"block{{b}}")
+    x = pooled_classifier(x, args)
+    return keras.Model(inputs, x, name=args.name)
+
+
+# TODO: one public builder per row of VARIANTS, for example:
+#
+# @register_model
+# def {slug}(**kwargs):
+#     """{title} (Author et al. YEAR, arXiv:XXXX.XXXXX): N parameters, as keras.applications.X(weights=None).
+#
+#     What this variant changes; its options; the errata of the post's code it fixes, if any.
+#     """
+#     return _{slug}("{slug}", "row", **kwargs)
+'''
+
+TEST_TEMPLATE = '''\
+"""{title}: the checks that the generic tests do not make.
+
+TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this file. Its one test fails until
+cnn_notes/{slug}.py registers a model and cnn_notes/__init__.py imports that module: a chapter without its
+model is unfinished.
+
+Once a model is registered, the generic tests check it with no code here:
+
+* tests/test_models.py, for every name in ``cnn_notes.list_models()``: the default output is one probability
+  vector; ``include_top=False`` with ``pooling="avg"`` or ``"max"`` pools to a vector; ``classes=7`` and
+  ``classifier_activation=None`` work; the minimum input size stated to ``parse_common_args`` is exact; two builds
+  print the same summary (every layer named).
+* tests/test_errors.py: bad common arguments raise a ``ValueError`` from cnn_notes' own code, ending in
+  ``Received: arg=...``.
+* tests/test_book.py: the model's name appears, in quotes, in a code cell of book/en/{slug}.ipynb (e.g.
+  ``cnn_notes.build("{slug}")``); the twins keep identical code cells and link each other.
+
+Reference numbers in cnn_notes/references.py (with their source) add these checks:
+
+* ``KERAS_APPLICATIONS["{slug}"] = ("KerasName", total_params)``: tests/test_models.py builds
+  ``keras.applications.KerasName(weights=None)`` live and compares parameters, weight shapes, input and output
+  shapes and MACs.
+* ``TORCHVISION["{slug}"] = Torchvision(num_params, gmacs, top1)``: trainable parameters equal, MACs
+  within 1%.
+* ``PAPERS["{slug}"] = PaperFigure(millions, "Author et al. YEAR, Table N")``: the count at the paper's
+  rounding.
+* ``POST["..."] = PostTotals(total, non_trainable)``: the totals the post prints, for the post's own model.
+* ``OVERVIEW``: a row for the overview chapter's table.
+
+Add below only what is specific to {title}: the stage shapes of the paper's table, one block's parameter count
+worked out by hand, a family option that must change the count.
+"""
+
+import cnn_notes
+
+
+def test_{slug}_is_registered():
+    assert cnn_notes.list_models("{slug}*"), (
+        "No model named {slug}* is registered: fill in cnn_notes/{slug}.py, decorate its builders "
+        "with @register_model and import it in cnn_notes/__init__.py (see CONTRIBUTING.md)."
+    )
+'''
+
+NEXT_STEPS = """\
+Next steps (CONTRIBUTING.md has the details):
+  1. cnn_notes/{slug}.py: the paper, the table of variants, the blocks and one private builder; register each
+     model with @register_model and add `from cnn_notes import {slug} as _{slug}` to cnn_notes/__init__.py.
+  2. cnn_notes/references.py: the public reference numbers, with their source (KERAS_APPLICATIONS,
+     TORCHVISION, PAPERS, OVERVIEW).
+  3. tests/test_{slug}.py: fails until the model is registered; add the checks specific to {title}.
+  4. book/en/{slug}.ipynb and book/zh/{slug}.ipynb: replace every TODO; keep the code cells identical.
+  5. make notebooks   (re-executes every chapter and stores its outputs)
+  6. make test        (unit tests, nbval, the book build)
+"""
+
+
+class Refusal(Exception):
+    """A reason not to scaffold; reported on stderr with exit status 2."""
+
+
+def read(path):
+    """The text of ``path`` with its line endings as they are (no newline translation)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def write(path, text, mode="w"):
+    with open(path, mode, encoding="utf-8", newline="") as f:
+        f.write(text)
+
+
+def chapter_cells(slug, title, language):
+    """The cells of the new chapter in ``language``: markdown with TODO guidance, and the code cells."""
+    cells = []
+    for section in SECTIONS:
+        heading, text = getattr(section, f"{language}_heading"), getattr(section, language)
+        if heading is None:
+            lines = [f"# {title[language]}", "", TWIN_LINK[language].format(slug=slug)]
+        else:
+            lines = [f"## {heading.format(title=title[language])}"]
+        lines += ["", text.format(slug=slug, title=title[language])]
+        cells.append({"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines)})
+        if section.code is not None:
+            code = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": section.code}
+            cells.append(code)
+    for index, cell in enumerate(cells):
+        cell["id"] = f"{slug}-{index:02d}"
+    return cells
+
+
+def chapter_notebook(slug, title, language):
+    return {
+        "cells": chapter_cells(slug, title, language),
+        "metadata": {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def toc_entries(toc):
+    """Every ``file`` entry of a Jupyter Book table of contents, at any depth."""
+    if isinstance(toc, dict):
+        found = [toc["file"]] if isinstance(toc.get("file"), str) else []
+        for value in toc.values():
+            found += toc_entries(value)
+        return found
+    if isinstance(toc, list):
+        return [entry for item in toc for entry in toc_entries(item)]
+    return []
+
+
+def add_to_toc(text, slug):
+    """``_toc.yml``'s text with ``book/<language>/<slug>`` right before each part's ``overview`` entry.
+
+    Edits the text, not the parsed YAML, so that comments, order and formatting are kept.
+    """
+    out, added = [], []
+    for line in text.splitlines(keepends=True):
+        match = re.fullmatch(r"(\s*-\s+file:\s+)book/(en|zh)/overview\s*", line)
+        if match:
+            prefix, language = match.groups()
+            newline = line[len(line.rstrip("\r\n")) :] or "\n"
+            out.append(f"{prefix}book/{language}/{slug}{newline}")
+            added.append(language)
+        out.append(line)
+    if sorted(added) != sorted(LANGUAGES):
+        raise Refusal(
+            "_toc.yml must have one `- file: book/en/overview` and one `- file: book/zh/overview` entry, before "
+            "which the new chapters go; add them by hand. "
+            f"Received: overview entries for {added}"
+        )
+    return "".join(out)
+
+
+def add_to_index(text, slug, title):
+    """``book/index.md``'s text with a row for the new chapters before the overview's row, or ``None`` when
+    the landing page has no such row (then the new chapters are only in the table of contents)."""
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith("|") and "(en/overview.ipynb)" in line:
+            en, zh = (title[language].replace("|", "\\|") for language in LANGUAGES)
+            newline = line[len(line.rstrip("\r\n")) :] or "\n"
+            row = f"| [{en}](en/{slug}.ipynb) | [{zh}](zh/{slug}.ipynb) |{newline}"
+            return "".join(lines[:index] + [row] + lines[index:])
+    return None
+
+
+def planned_files(root, slug):
+    return {
+        **{language: root / "book" / language / f"{slug}.ipynb" for language in LANGUAGES},
+        "module": root / "cnn_notes" / f"{slug}.py",
+        "test": root / "tests" / f"test_{slug}.py",
+    }
+
+
+def check(root, slug, title):
+    """Raises ``Refusal`` unless ``slug`` is a free, valid name; returns the new text of ``_toc.yml``."""
+    if not (SLUG.fullmatch(slug) and slug.isidentifier() and not keyword.iskeyword(slug)):
+        raise Refusal(
+            "The slug must be a lowercase Python identifier (letters, digits and underscores, starting with a "
+            f"letter, not a keyword), such as `mobilenet` or `mobilenet_v2`. Received: slug={slug!r}"
+        )
+    for language, value in title.items():
+        if not value.strip() or "\n" in value:
+            raise Refusal(f"The --{language} title must be one non-empty line. Received: {language}={value!r}")
+    toc_path = root / "_toc.yml"
+    if not toc_path.is_file():
+        raise Refusal(f"No _toc.yml in {root}: run this from the repository root. Received: root={str(root)!r}")
+    candidates = [*planned_files(root, slug).values(), *(root / "book" / lang / f"{slug}.md" for lang in LANGUAGES)]
+    existing = [p for p in candidates if p.exists()]
+    if existing:
+        names = ", ".join(str(p.relative_to(root)) for p in existing)
+        raise Refusal(f"{slug!r} is taken: {names} already exist(s); nothing was written. Received: slug={slug!r}")
+    if slug in dir(cnn_notes):
+        raise Refusal(
+            f"{slug!r} is taken: cnn_notes.{slug} exists (a function, a module or a registered model), and a "
+            f"module of that name would hide it. Received: slug={slug!r}"
+        )
+    text = read(toc_path)
+    listed = [entry for entry in toc_entries(yaml.safe_load(text)) if Path(entry).name == slug]
+    if listed:
+        raise Refusal(f"{slug!r} is taken: _toc.yml lists {', '.join(listed)}. Received: slug={slug!r}")
+    return add_to_toc(text, slug)
+
+
+def load_executor(root):
+    """``execute(path)`` from tools/execute_notebooks.py, the function behind ``make notebooks``."""
+    path = root / "tools" / "execute_notebooks.py"
+    spec = importlib.util.spec_from_file_location("execute_notebooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.execute
+
+
+def kernel_environment():
+    """The environment ``make notebooks`` gives the kernels: no TensorFlow start-up noise in the stored
+    outputs, and this interpreter's ``python`` first on PATH (the kernel is ``python -m ipykernel_launcher``)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    bin_dir = os.path.dirname(sys.executable)
+    os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+
+
+def scaffold(root, slug, title):
+    """Writes the new files, executes the chapters, adds them to ``_toc.yml`` and to the landing page's table
+    (``book/index.md``); undoes it all on failure. Returns the new files and the edited ones."""
+    new_toc = check(root, slug, title)
+    files = planned_files(root, slug)
+    sources = {
+        "module": MODULE_TEMPLATE.format(slug=slug, title=title["en"]),
+        "test": TEST_TEMPLATE.format(slug=slug, title=title["en"]),
+    }
+    for language in LANGUAGES:
+        sources[language] = json.dumps(chapter_notebook(slug, title, language), indent=1, ensure_ascii=False) + "\n"
+    edits = {root / "_toc.yml": new_toc}
+    index_path = root / "book" / "index.md"
+    if index_path.is_file():
+        new_index = add_to_index(read(index_path), slug, title)
+        if new_index is not None:
+            edits[index_path] = new_index
+    originals = {path: read(path) for path in edits}
+    written = []
+    try:
+        for key, path in files.items():
+            write(path, sources[key], mode="x")  # "x": never overwrite, even in a race
+            written.append(path)
+        execute = load_executor(root)
+        kernel_environment()
+        for language in LANGUAGES:
+            print(f"executing {files[language].relative_to(root)}", flush=True)
+            execute(files[language])
+        for path, text in edits.items():
+            write(path, text)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        for path, text in originals.items():
+            write(path, text)
+        raise
+    return files, list(edits)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m cnn_notes.new_chapter",
+        description="Scaffold a new architecture: the twin chapters (executed), a builder module and its test; "
+        "adds the chapters to _toc.yml and book/index.md. Never overwrites a file.",
+    )
+    parser.add_argument("slug", help="the chapter's and module's name, a lowercase identifier such as mobilenet_v2")
+    parser.add_argument("--en", required=True, metavar="TITLE", help='the English title, e.g. "MobileNet"')
+    parser.add_argument("--zh", required=True, metavar="TITLE", help='the Chinese title, e.g. "MobileNet"')
+    parser.add_argument("--root", default=".", type=Path, help="the repository root (default: the current folder)")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    title = {"en": args.en, "zh": args.zh}
+    try:
+        files, edited = scaffold(root, args.slug, title)
+    except Refusal as refusal:
+        parser.exit(2, f"{parser.prog}: error: {refusal}\n")
+    print("created", *(str(p.relative_to(root)) for p in files.values()), sep="\n  ")
+    print("added both chapters, before the overview, to", *(str(p.relative_to(root)) for p in edited), sep="\n  ")
+    print()
+    print(NEXT_STEPS.format(slug=args.slug, title=args.en))
+
+
+if __name__ == "__main__":
+    main()

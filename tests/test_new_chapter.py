@@ -1,0 +1,218 @@
+"""``python -m cnn_notes.new_chapter``: scaffolds twin chapters that pass the book's consistency tests, refuses a
+bad or taken slug with exit status 2, and never overwrites a file.
+
+Everything runs in copies of the repository (the files git knows, without .venv or _build). Only the first test
+executes notebooks (about 15 s); the others are cheap, so that they can land on any xdist worker.
+"""
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import cnn_notes
+from cnn_notes import new_chapter
+
+ROOT = Path(__file__).resolve().parent.parent
+SLUG = "mobilenet"  # no MobileNet in cnn_notes: CONTRIBUTING.md uses it as the worked example
+TITLE = {"en": "MobileNet", "zh": "MobileNet"}
+NEW_FILES = {f"book/en/{SLUG}.ipynb", f"book/zh/{SLUG}.ipynb", f"cnn_notes/{SLUG}.py", f"tests/test_{SLUG}.py"}
+
+
+def copy_repository(destination):
+    """Copies the tracked and the untracked-but-not-ignored files; without git, everything but the usual
+    generated folders."""
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT, capture_output=True, check=True,
+        ).stdout.decode()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        ignore = shutil.ignore_patterns(".git", ".venv", "_build", "*.egg-info", "__pycache__", ".*_cache")
+        shutil.copytree(ROOT, destination, ignore=ignore, dirs_exist_ok=True)
+        return destination
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file():  # not a file deleted from the working tree
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def snapshot(root):
+    """Each file's digest, by path relative to ``root``."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts
+    }
+
+
+def run(root, *args):
+    """Runs this interpreter in ``root`` as ``make`` would: the copy's package first, no TensorFlow noise."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "TF_ENABLE_ONEDNN_OPTS": "0",
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+    }
+    command = [sys.executable, *args]
+    return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def refuse(root, *argv):
+    """Runs new_chapter in this process (no second TensorFlow start-up) and expects a refusal."""
+    with pytest.raises(SystemExit) as info:
+        new_chapter.main([*argv, "--en", "Title", "--zh", "标题", "--root", str(root)])
+    assert info.value.code == 2  # what `python -m cnn_notes.new_chapter` exits with: parser.exit(2, ...)
+
+
+def lines_added(old_path, new_path):
+    old = old_path.read_text(encoding="utf-8").splitlines()
+    new = new_path.read_text(encoding="utf-8").splitlines()
+    added = [line for line in new if line not in old]
+    assert [line for line in new if line not in added] == old, "lines other than the added ones changed"
+    return new, added
+
+
+def test_scaffolds_a_chapter_that_passes_the_book_tests(tmp_path, capsys):
+    root = copy_repository(tmp_path)
+    before = snapshot(root)
+    result = run(root, "-m", "cnn_notes.new_chapter", SLUG, "--en", TITLE["en"], "--zh", TITLE["zh"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Next steps" in result.stdout and "make notebooks" in result.stdout and "make test" in result.stdout
+
+    after = snapshot(root)
+    assert set(after) - set(before) == NEW_FILES
+    assert {name for name in before if before[name] != after[name]} == {"_toc.yml", "book/index.md"}
+    toc, added = lines_added(ROOT / "_toc.yml", root / "_toc.yml")
+    assert added == [f"      - file: book/en/{SLUG}", f"      - file: book/zh/{SLUG}"]
+    for language, line in zip(("en", "zh"), added):
+        assert toc[toc.index(line) + 1] == f"      - file: book/{language}/overview"
+    index, added = lines_added(ROOT / "book" / "index.md", root / "book" / "index.md")
+    assert added == [f"| [MobileNet](en/{SLUG}.ipynb) | [MobileNet](zh/{SLUG}.ipynb) |"]
+    assert index[index.index(added[0]) + 1].startswith("| [Overview](en/overview.ipynb)")
+
+    book = run(root, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_book.py")
+    assert book.returncode == 0, book.stdout[-3000:] + book.stderr[-2000:]
+    for test in (f"test_twins_have_identical_code_and_link_each_other[{SLUG}]",
+                 f"test_stored_outputs_are_clean[en/{SLUG}]", f"test_stored_outputs_are_clean[zh/{SLUG}]"):  # fmt: skip
+        assert f"{test} PASSED" in book.stdout
+
+    # A second run refuses, and changes nothing.
+    refuse(root, SLUG)
+    message = capsys.readouterr().err
+    assert f"'{SLUG}' is taken" in message and f"book/en/{SLUG}.ipynb" in message
+    assert snapshot(root) == after
+
+
+def test_chapters_have_the_standard_sections_and_the_same_code():
+    english, chinese = (new_chapter.chapter_notebook(SLUG, TITLE, language) for language in ("en", "zh"))
+    for notebook in (english, chinese):
+        assert [cell["id"] for cell in notebook["cells"]] == [f"{SLUG}-{i:02d}" for i in range(len(notebook["cells"]))]
+    code = [[c["source"] for c in nb["cells"] if c["cell_type"] == "code"] for nb in (english, chinese)]
+    assert code[0] == code[1] == ["import cnn_notes"]
+    en, zh = (
+        "\n\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown") for nb in (english, chinese)
+    )
+    assert en.startswith(f"# MobileNet\n\n[中文版](../zh/{SLUG}.ipynb)")
+    assert zh.startswith(f"# MobileNet\n\n[English](../en/{SLUG}.ipynb)")
+    headings = ["The key block", "The math", "The post's code", "Which MobileNet?", "Stage by stage", "Summary",
+                "Exercises"]  # fmt: skip
+    assert [line[3:] for line in en.splitlines() if line.startswith("## ")] == headings
+    assert [line[3:] for line in zh.splitlines() if line.startswith("## ")] == [
+        "核心模块", "数学推导", "原文代码", "哪一个 MobileNet？", "逐阶段查看", "小结", "练习",
+    ]  # fmt: skip
+    assert en.count("TODO") == zh.count("TODO") == len(headings) + 1
+    assert "{cite}`key`" in en and "{cite}`zh-key`" in zh and "plot_block" in en and "plot_block" in zh
+    for notebook in (english, chinese):
+        nbformat.validate(nbformat.from_dict(notebook))
+
+
+def load(path):
+    spec = importlib.util.spec_from_file_location(f"scaffolded_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_builder_skeleton_imports_and_registers_nothing(tmp_path):
+    path = tmp_path / f"{SLUG}.py"
+    path.write_text(new_chapter.MODULE_TEMPLATE.format(slug=SLUG, title=TITLE["en"]), encoding="utf-8")
+    registered = cnn_notes.list_models()
+    module = load(path)
+    assert cnn_notes.list_models() == registered
+    assert module.VARIANTS == {}
+    assert "TODO" in module.__doc__ and "@register_model" in module.__doc__ and "parse_common_args" in module.__doc__
+
+
+def test_test_skeleton_fails_until_the_model_is_registered(tmp_path):
+    path = tmp_path / f"test_{SLUG}.py"
+    path.write_text(new_chapter.TEST_TEMPLATE.format(slug=SLUG, title=TITLE["en"]), encoding="utf-8")
+    module = load(path)
+    with pytest.raises(AssertionError, match=f"fill in cnn_notes/{SLUG}.py"):
+        getattr(module, f"test_{SLUG}_is_registered")()
+    assert "KERAS_APPLICATIONS" in module.__doc__ and "tests/test_models.py" in module.__doc__
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory):
+    """A copy of the repository; tests that use it must leave it as they found it."""
+    return copy_repository(tmp_path_factory.mktemp("repository"))
+
+
+@pytest.mark.parametrize("slug", ["MobileNet", "mobile-net", "2net", "_mobilenet", "class", "mobilenet v2", ""])
+def test_refuses_a_bad_slug(repository, capsys, slug):
+    before = snapshot(repository)
+    refuse(repository, slug)
+    message = capsys.readouterr().err
+    assert message.startswith("python -m cnn_notes.new_chapter: error: The slug must be a lowercase Python identifier")
+    assert f"Received: slug={slug!r}" in message
+    assert snapshot(repository) == before
+
+
+@pytest.mark.parametrize("slug", ["vgg", "common", "glossary", "intro", "summary", "vgg16"])
+def test_refuses_a_taken_slug_and_writes_nothing(repository, capsys, slug):
+    before = snapshot(repository)
+    refuse(repository, slug)
+    assert f"{slug!r} is taken" in capsys.readouterr().err
+    assert snapshot(repository) == before
+
+
+def test_one_existing_file_is_enough_to_refuse(repository, capsys):
+    mine = repository / "tests" / "test_squeezenet.py"
+    mine.write_text("# the contributor's own work\n", encoding="utf-8")
+    try:
+        before = snapshot(repository)
+        refuse(repository, "squeezenet")
+        assert "tests/test_squeezenet.py already exist" in capsys.readouterr().err
+        assert snapshot(repository) == before
+    finally:
+        mine.unlink()
+
+
+def test_refuses_a_slug_listed_in_the_toc(tmp_path, capsys):
+    (tmp_path / "_toc.yml").write_text("root: book/index\nparts:\n  - chapters:\n      - file: book/en/lenet\n")
+    refuse(tmp_path, "lenet")
+    assert "_toc.yml lists book/en/lenet" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_toc.yml"]
+
+
+def test_a_failed_execution_leaves_nothing_behind(repository, monkeypatch):
+    before = snapshot(repository)
+
+    def broken(path):
+        raise RuntimeError("the kernel died")
+
+    monkeypatch.setattr(new_chapter, "load_executor", lambda root: broken)
+    monkeypatch.setattr(new_chapter, "kernel_environment", lambda: None)
+    with pytest.raises(RuntimeError, match="the kernel died"):
+        new_chapter.main(["squeezenet", "--en", "SqueezeNet", "--zh", "SqueezeNet", "--root", str(repository)])
+    assert snapshot(repository) == before
