@@ -20,15 +20,19 @@ from cnn_notes import vgg as _vgg
 from cnn_notes import xception as _xception
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
 from cnn_notes.diagrams import block_graph, plot_block
+from cnn_notes.profiling import Latency, Profile, compare, plot_compare, profile
 from cnn_notes.registry import build, get_builder, list_models
 from cnn_notes.tables import check_models, format_table, overview_table, reference_table, stage_table
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Latency",
+    "Profile",
     "block_graph",
     "build",
     "check_models",
+    "compare",
     "count_macs",
     "format_summary",
     "format_table",
@@ -37,6 +41,8 @@ __all__ = [
     "overview_table",
     "param_counts",
     "plot_block",
+    "plot_compare",
+    "profile",
     "reference_table",
     "stage_shapes",
     "stage_table",
