@@ -5,13 +5,13 @@ from collections import namedtuple
 
 from cnn_notes.analysis import count_macs, param_counts, stage_shapes
 from cnn_notes.references import KERAS_APPLICATIONS, OVERVIEW, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
-from cnn_notes.registry import build, list_models
+from cnn_notes.registry import build, get_builder
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
 
 
-def _reference(name, counts):
-    """The first applicable reference for ``name``: (source, shown value, whether ours matches it)."""
+def _reference(name, model, counts):
+    """The first applicable reference for ``name``: (source, shown value, whether ``model`` matches it)."""
     if name in POST:
         ref = POST[name]
         return "the post", f"{ref.total:,}", (counts.total, counts.non_trainable) == tuple(ref)
@@ -23,7 +23,7 @@ def _reference(name, counts):
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
     if name in PAPERS:
-        return "paper", f"{PAPERS[name].params_millions}M", None
+        return "paper", f"{PAPERS[name].params_millions}M", matches_paper(model, PAPERS[name])
     return "-", "-", None
 
 
@@ -52,16 +52,13 @@ def check_models(names):
     """
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise ValueError(f"`names` must be a list of model names. Received: names={names!r}")
-    unknown = [n for n in names if n not in list_models()]
-    if unknown:
-        build(unknown[0])  # raises the registry's ValueError with close matches
+    for name in names:
+        get_builder(name)  # the registry's ValueError, with close matches, before anything is built
     checks = []
     for name in names:
         model = build(name)
         counts = param_counts(model)
-        source, reference, match = _reference(name, counts)
-        if source == "paper":
-            match = matches_paper(model, PAPERS[name])
+        source, reference, match = _reference(name, model, counts)
         checks.append(Check(name, counts.total, counts.trainable, count_macs(model) / 1e9, source, reference, match))
     return checks
 
