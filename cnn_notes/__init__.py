@@ -20,9 +20,10 @@ from cnn_notes import vgg as _vgg
 from cnn_notes import xception as _xception
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
 from cnn_notes.diagrams import block_graph, plot_block
+from cnn_notes.overview import overview_frame, overview_table, plot_accuracy_vs_cost, plot_timeline
 from cnn_notes.profiling import Latency, Profile, compare, plot_compare, profile
 from cnn_notes.registry import build, get_builder, list_models
-from cnn_notes.tables import check_models, format_table, overview_table, reference_table, stage_table
+from cnn_notes.tables import check_models, format_table, reference_table, stage_table
 
 __version__ = "0.1.0"
 
@@ -38,10 +39,13 @@ __all__ = [
     "format_table",
     "get_builder",
     "list_models",
+    "overview_frame",
     "overview_table",
     "param_counts",
+    "plot_accuracy_vs_cost",
     "plot_block",
     "plot_compare",
+    "plot_timeline",
     "profile",
     "reference_table",
     "stage_shapes",

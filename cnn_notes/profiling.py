@@ -295,12 +295,56 @@ def compare(names, *, progress=True, **profile_kwargs):
 
 _AXIS_LABELS = {
     "gmacs": "GMACs per image",
+    "top1": "ImageNet top-1 accuracy (%)",
     "macs": "MACs per image",
     "params": "parameters",
     "trainable_params": "trainable parameters",
     "depth": "depth (weight layers)",
     "weight_bytes": "weight memory (bytes)",
 }
+
+
+# Where a point's label may go, in points from the point: right, left, above, below, then further out.
+_LABEL_OFFSETS = [(dx * k, dy * k) for k in (1, 1.8, 2.6) for dx, dy in ((7, -3), (-7, -3), (7, 7), (7, -13), (-7, 7), (-7, -13))]
+
+
+def label_points(ax, labels, xs, ys, sizes=40.0, fontsize=8):
+    """Writes each label next to its point, at the first place (``_LABEL_OFFSETS``) where it stays inside
+    the axes and overlaps neither a label written before nor another point's marker (``sizes``: the markers'
+    areas in points squared, as ``scatter`` takes them). Call it after the axes' scales and limits are set."""
+    from matplotlib.transforms import Bbox
+
+    canvas = ax.figure.canvas
+    if not hasattr(canvas, "get_renderer"):  # a closed pyplot figure, or one made without pyplot
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        canvas = FigureCanvasAgg(ax.figure)
+    renderer = canvas.get_renderer()
+    inside = ax.get_window_extent(renderer)
+    centres = ax.transData.transform(np.column_stack([xs, ys]))
+    radii = np.sqrt(np.broadcast_to(np.asarray(sizes, float), len(labels))) / 2 * ax.figure.dpi / 72
+    markers = [Bbox.from_bounds(cx - r, cy - r, 2 * r, 2 * r) for (cx, cy), r in zip(centres, radii)]
+    taken = []
+    for i, (label, px, py) in enumerate(zip(labels, xs, ys)):
+        if not (np.isfinite(px) and np.isfinite(py)):
+            continue
+        obstacles = taken + markers[:i] + markers[i + 1 :]
+        best = None
+        for dx, dy in _LABEL_OFFSETS:
+            text = ax.annotate(label, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                               ha="left" if dx > 0 else "right")  # fmt: skip
+            box = text.get_window_extent(renderer)
+            clear = inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
+            clear = clear and not any(box.overlaps(other) for other in obstacles)
+            if clear:
+                best = (text, box)
+                break
+            text.remove()
+        if best is None:  # nowhere clear: the first place
+            dx, dy = _LABEL_OFFSETS[0]
+            text = ax.annotate(label, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize)
+            best = (text, text.get_window_extent(renderer))
+        taken.append(best[1])
 
 
 def _axis_label(column):
@@ -353,8 +397,6 @@ def plot_compare(frame, x="gmacs", y="latency_ms_b1", size="params", ax=None):
         areas = 30.0 + 770.0 * np.abs(sizes) / largest
     ax.scatter(xs, ys, s=areas, alpha=0.5, color="#3d85c6", edgecolors="#1c4587", linewidths=0.8)
     labels = frame["name"] if "name" in frame.columns else frame.index
-    for label, px, py in zip(labels, xs, ys):
-        ax.annotate(str(label), (px, py), xytext=(5, 5), textcoords="offset points", fontsize=8)
     for values, set_scale in ((xs, ax.set_xscale), (ys, ax.set_yscale)):
         finite = values[np.isfinite(values)]
         if finite.size and finite.min() > 0 and finite.max() / finite.min() > 10:
@@ -366,6 +408,7 @@ def plot_compare(frame, x="gmacs", y="latency_ms_b1", size="params", ax=None):
     ax.grid(True, which="major", alpha=0.3)
     ax.margins(0.15)
     ax.figure.tight_layout()
+    label_points(ax, [str(label) for label in labels], xs, ys, sizes=areas, fontsize=8)
     if owns_figure:
         plt.close(ax.figure)
     return ax.figure

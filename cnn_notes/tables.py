@@ -4,7 +4,7 @@ import math
 from collections import namedtuple
 
 from cnn_notes.analysis import count_macs, param_counts, stage_shapes
-from cnn_notes.references import KERAS_APPLICATIONS, OVERVIEW, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
+from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
 from cnn_notes.registry import build, get_builder
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
@@ -90,15 +90,3 @@ def stage_table(model):
     """Prints ``stage_shapes(model)`` as a table: the last layer of each stage and its output size."""
     rows = [(s.layer, "x".join(str(d) for d in s.shape)) for s in stage_shapes(model)]
     print(format_table(("stage ends at layer", "output (HxWxC)"), rows, right=(1,)))
-
-
-def overview_table():
-    """Prints the overview: per architecture its year, parameters and GMACs (computed here) and the published
-    top-1 accuracy with its source (from ``references.OVERVIEW``)."""
-    rows = []
-    for arch in OVERVIEW:
-        model = build(arch.model)
-        top1 = "-" if arch.top1 is None else f"{arch.top1:.1f}%"
-        rows.append((arch.label, arch.year, f"{param_counts(model).total / 1e6:.1f}M",
-                     f"{count_macs(model) / 1e9:.2f}", top1, arch.top1_source))  # fmt: skip
-    print(format_table(("architecture", "year", "params", "GMACs", "top-1", "top-1 source"), rows, right=(1, 2, 3, 4)))

@@ -21,6 +21,14 @@ def default_model(name):
     return cnn_notes.build(name)
 
 
+@functools.lru_cache(maxsize=1)
+def keras_reference(attribute):
+    """keras.applications' model of that name, without weights, shared by the tests that compare with it."""
+    import keras
+
+    return getattr(keras.applications, attribute)(weights=None)
+
+
 def _model_of(item):
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("name") if callspec else None

@@ -108,3 +108,13 @@ def test_stored_outputs_are_clean(notebook):
             assert not ANSI.search(blob), f"{where} has ANSI codes"
             assert not ABSOLUTE_PATH.search(blob), f"{where} shows an absolute path"
             assert "Traceback" not in blob, f"{where} shows a traceback"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_only_checked_cells_escape_nbval(notebook):
+    # A cell whose output nbval ignores (a timing, measured on the reader's machine) must check what has to
+    # hold anywhere with an assert; nothing else may be ignored or sanitised away.
+    for source in code_cells(notebook):
+        if "NBVAL" in source:
+            assert source.startswith("# NBVAL_IGNORE_OUTPUT\n"), source
+            assert re.search(r"^assert ", source, re.MULTILINE), source

@@ -4,7 +4,7 @@ order and names, and the published counts of timm and OpenVINO's model zoo."""
 import keras
 import numpy as np
 import pytest
-from conftest import default_model
+from conftest import default_model, keras_reference
 
 import cnn_notes
 import cnn_notes.inception
@@ -49,7 +49,7 @@ KERAS = [("inception_v3", "InceptionV3"), ("inception_resnet_v2", "InceptionResN
 @pytest.mark.parametrize(("name", "reference"), KERAS)
 def test_mirrors_keras_layer_for_layer(name, reference):
     ours = default_model(name)
-    theirs = getattr(keras.applications, reference)(weights=None)
+    theirs = keras_reference(reference)
 
     def signature(model):
         return [(len(layer.weights), [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
