@@ -71,7 +71,8 @@ def resolve_models(names):
     return list(dict.fromkeys(names))
 
 
-def _positive_int(text):
+def positive_int(text):
+    """argparse type of the benchmark scripts: an integer of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -94,14 +95,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--batch-sizes",
         nargs="+",
-        type=_positive_int,
+        type=positive_int,
         default=[1, 32],
         metavar="N",
         help="batch sizes of the forward step (default: %(default)s)",
     )
     parser.add_argument(
         "--rounds",
-        type=_positive_int,
+        type=positive_int,
         default=3,
         help="timed rounds per measurement, after one warm-up round; cheap steps get more (default: %(default)s)",
     )
@@ -114,7 +115,7 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--input-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="S",
         help="build both models at SxSx3 instead of each model's default size",

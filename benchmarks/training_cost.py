@@ -32,6 +32,10 @@ import numpy as np
 import cnn_notes
 from cnn_notes.references import POST
 
+# The sibling script run.py has the argument types; found whether this file runs as a script or is loaded by path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import positive_int  # noqa: E402
+
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 COLUMNS = ("model", "size", "params", "gmacs", "ms_per_image", "epoch_s")
 
@@ -45,24 +49,14 @@ def resolve_models(names):
     return list(dict.fromkeys(names))
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer of at least 1. Received: {text!r}")
-    return value
-
-
 def parse_args(argv=None):
     """Parses the command line; a bad value exits with status 2 and a message, as argparse does."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["post"], help="model names, or 'post' for the post's five")
-    parser.add_argument("--size", type=_positive_int, default=32, help="input side in pixels (default 32)")
-    parser.add_argument("--images", type=_positive_int, default=256, help="images in the timed epoch (default 256)")
-    parser.add_argument("--epoch-images", type=_positive_int, default=1347, help="images of the projected epoch")
-    parser.add_argument("--batch-size", type=_positive_int, default=64, help="batch size (default 64)")
+    parser.add_argument("--size", type=positive_int, default=32, help="input side in pixels (default 32)")
+    parser.add_argument("--images", type=positive_int, default=256, help="images in the timed epoch (default 256)")
+    parser.add_argument("--epoch-images", type=positive_int, default=1347, help="images of the projected epoch")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="batch size (default 64)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the .md and .csv results")
     args = parser.parse_args(argv)
     try:

@@ -18,6 +18,7 @@ from cnn_notes.registry import build
 from cnn_notes.tables import format_table
 
 COLUMNS = ("name", "model", "year", "params", "gmacs", "top1", "top1_source")
+MARKER_AREA = 40.0  # the timeline's points, in points squared
 
 
 def overview_frame():
@@ -90,13 +91,13 @@ def plot_timeline(frame):
 
     _check_frame(frame, ("name", "year", "params", "gmacs"))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True)
-    for ax, column, scale, label in (
-        (axes[0], "params", 1e6, "parameters (millions)"),
-        (axes[1], "gmacs", 1.0, "GMACs per image"),
-    ):
-        values = frame[column].to_numpy(float) / scale
-        years = frame["year"].to_numpy(float)
-        ax.scatter(years, values, s=40, color="#3d85c6", edgecolors="#1c4587", zorder=3)
+    years = frame["year"].to_numpy(float)
+    panels = (
+        (axes[0], frame["params"].to_numpy(float) / 1e6, "parameters (millions)"),
+        (axes[1], frame["gmacs"].to_numpy(float), "GMACs per image"),
+    )
+    for ax, values, label in panels:
+        ax.scatter(years, values, s=MARKER_AREA, color="#3d85c6", edgecolors="#1c4587", zorder=3)
         ax.set_yscale("log")
         ax.set_xlabel("year of the paper")
         ax.set_ylabel(label)
@@ -104,10 +105,10 @@ def plot_timeline(frame):
         ax.set_xticks(sorted(set(int(y) for y in years)))
         ax.margins(x=0.15, y=0.15)
     fig.tight_layout()
-    for ax, column, scale in ((axes[0], "params", 1e6), (axes[1], "gmacs", 1.0)):
-        # Several architectures share a year: label_points moves a label that would overlap another.
-        label_points(ax, [str(n) for n in frame["name"]], frame["year"].to_numpy(float),
-                     frame[column].to_numpy(float) / scale, fontsize=7)  # fmt: skip
+    # Labels go in last, once the layout is final. Several architectures share a year: label_points moves a
+    # label that would overlap another.
+    for ax, values, _ in panels:
+        label_points(ax, [str(n) for n in frame["name"]], years, values, sizes=MARKER_AREA, fontsize=7)
     plt.close(fig)
     return fig
 

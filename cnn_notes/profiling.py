@@ -329,22 +329,18 @@ def label_points(ax, labels, xs, ys, sizes=40.0, fontsize=8):
         if not (np.isfinite(px) and np.isfinite(py)):
             continue
         obstacles = taken + markers[:i] + markers[i + 1 :]
-        best = None
         for dx, dy in _LABEL_OFFSETS:
             text = ax.annotate(label, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
                                ha="left" if dx > 0 else "right")  # fmt: skip
             box = text.get_window_extent(renderer)
             clear = inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1)
-            clear = clear and not any(box.overlaps(other) for other in obstacles)
-            if clear:
-                best = (text, box)
+            if clear and not any(box.overlaps(other) for other in obstacles):
                 break
             text.remove()
-        if best is None:  # nowhere clear: the first place
-            dx, dy = _LABEL_OFFSETS[0]
-            text = ax.annotate(label, (px, py), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize)
-            best = (text, text.get_window_extent(renderer))
-        taken.append(best[1])
+        else:  # nowhere clear: the first place
+            text = ax.annotate(label, (px, py), xytext=_LABEL_OFFSETS[0], textcoords="offset points", fontsize=fontsize)
+            box = text.get_window_extent(renderer)
+        taken.append(box)
 
 
 def _axis_label(column):
