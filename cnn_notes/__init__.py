@@ -9,24 +9,7 @@ Every architecture the book teaches is one registered builder with the same keyw
     cnn_notes.count_macs(model)
 """
 
-# Importing the family modules registers their builders.
-from cnn_notes import alexnet as _alexnet
-from cnn_notes import densenet as _densenet
-from cnn_notes import efficientnet as _efficientnet
-from cnn_notes import googlenet as _googlenet
-from cnn_notes import inception as _inception
-from cnn_notes import resnet as _resnet
-from cnn_notes import vgg as _vgg
-from cnn_notes import xception as _xception
-from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary
-from cnn_notes.diagrams import block_graph, plot_block
-from cnn_notes.overview import overview_frame, overview_table, plot_accuracy_vs_cost, plot_timeline
-from cnn_notes.profiling import Latency, Profile, compare, plot_compare, profile
-from cnn_notes.registry import build, get_builder, list_models
-from cnn_notes.tables import check_models, format_table, reference_table, stage_table
-
-__version__ = "0.1.0"
-
+# The public names come first: the registry refuses a model whose name would be hidden by one of them.
 __all__ = [
     "Latency",
     "Profile",
@@ -52,6 +35,17 @@ __all__ = [
     "stage_table",
     "summary",
 ]
+
+__version__ = "0.1.0"
+
+# Importing the zoo imports every family module, which registers its builders.
+from cnn_notes import models  # noqa: E402
+from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary  # noqa: E402
+from cnn_notes.diagrams import block_graph, plot_block  # noqa: E402
+from cnn_notes.models.registry import build, get_builder, list_models  # noqa: E402
+from cnn_notes.overview import overview_frame, overview_table, plot_accuracy_vs_cost, plot_timeline  # noqa: E402
+from cnn_notes.profiling import Latency, Profile, compare, plot_compare, profile  # noqa: E402
+from cnn_notes.tables import check_models, format_table, reference_table, stage_table  # noqa: E402
 
 
 def __getattr__(name):

@@ -8,7 +8,7 @@ It writes
 
 * ``book/en/<slug>.ipynb`` and ``book/zh/<slug>.ipynb``: the standard chapter sections with what to write in
   each (TODO), the twin links and identical code cells, executed so that their stored outputs exist;
-* ``cnn_notes/<slug>.py``: a builder skeleton in the package's style that imports cleanly and registers nothing;
+* ``cnn_notes/models/<slug>.py``: a builder skeleton in the package's style that imports cleanly and registers nothing;
 * ``tests/test_<slug>.py``: a test that fails until the model is registered (a chapter without its model is
   unfinished), with the list of checks the generic tests then make;
 
@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 import cnn_notes
+from cnn_notes.models.registry import reserved_names
 
 LANGUAGES = ("en", "zh")
 TWIN_LINK = {"en": "[中文版](../zh/{slug}.ipynb)", "zh": "[English](../en/{slug}.ipynb)"}
@@ -154,7 +155,7 @@ MODULE_TEMPLATE = '''\
 TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this skeleton. It imports cleanly and
 registers no model yet, so nothing in the package changes until it is filled in; tests/test_{slug}.py fails
 until then, on purpose: a chapter without its model is unfinished. CONTRIBUTING.md walks through it, and
-cnn_notes/vgg.py and cnn_notes/resnet.py are finished examples. Fill in, in order:
+cnn_notes/models/vgg.py and cnn_notes/models/resnet.py are finished examples. Fill in, in order:
 
 1. This docstring: the paper's authors, title, venue, year and arXiv id.
 2. ``VARIANTS``: the paper's table of variants, one row per registered model (widths, depths, multipliers).
@@ -165,15 +166,16 @@ cnn_notes/vgg.py and cnn_notes/resnet.py are finished examples. Fill in, in orde
    ``Received: arg=...``; then the layers, from the table.
 5. One thin public builder per row, decorated with ``@register_model`` (the example at the end of this file);
    its docstring names the paper and the reference numbers.
-6. ``from cnn_notes import {slug} as _{slug}`` in ``cnn_notes/__init__.py``: importing the module
-   registers its builders.
+6. ``{slug}`` in the import of ``cnn_notes/models/__init__.py``: importing the module registers its
+   builders.
 """
 
 import keras
 from keras import layers
 
-from cnn_notes.common import model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model  # noqa: F401 (used by the public builders, once written)
+from cnn_notes.models.arguments import parse_common_args
+from cnn_notes.models.heads import model_input, pooled_classifier
+from cnn_notes.models.registry import register_model  # noqa: F401 (used by the public builders, once written)
 
 # TODO: the paper's table of variants. Registered name -> the numbers that tell the variants apart.
 VARIANTS = {{}}
@@ -213,7 +215,7 @@ TEST_TEMPLATE = '''\
 """{title}: the checks that the generic tests do not make.
 
 TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this file. Its one test fails until
-cnn_notes/{slug}.py registers a model and cnn_notes/__init__.py imports that module: a chapter without its
+cnn_notes/models/{slug}.py registers a model and cnn_notes/models/__init__.py imports that module: a chapter without its
 model is unfinished.
 
 Once a model is registered, the generic tests check it with no code here:
@@ -248,15 +250,15 @@ import cnn_notes
 
 def test_{slug}_is_registered():
     assert cnn_notes.list_models("{slug}*"), (
-        "No model named {slug}* is registered: fill in cnn_notes/{slug}.py, decorate its builders "
-        "with @register_model and import it in cnn_notes/__init__.py (see CONTRIBUTING.md)."
+        "No model named {slug}* is registered: fill in cnn_notes/models/{slug}.py, decorate its "
+        "builders with @register_model and import it in cnn_notes/models/__init__.py (see CONTRIBUTING.md)."
     )
 '''
 
 NEXT_STEPS = """\
 Next steps (CONTRIBUTING.md has the details):
-  1. cnn_notes/{slug}.py: the paper, the table of variants, the blocks and one private builder; register each
-     model with @register_model and add `from cnn_notes import {slug} as _{slug}` to cnn_notes/__init__.py.
+  1. cnn_notes/models/{slug}.py: the paper, the table of variants, the blocks and one private builder;
+     register each model with @register_model and add {slug} to the import in cnn_notes/models/__init__.py.
   2. cnn_notes/references.py: the public reference numbers, with their source (KERAS_APPLICATIONS,
      TORCHVISION, PAPERS, OVERVIEW).
   3. tests/test_{slug}.py: fails until the model is registered; add the checks specific to {title}.
@@ -360,7 +362,7 @@ def add_to_index(text, slug, title):
 def planned_files(root, slug):
     return {
         **{language: root / "book" / language / f"{slug}.ipynb" for language in LANGUAGES},
-        "module": root / "cnn_notes" / f"{slug}.py",
+        "module": root / "cnn_notes" / "models" / f"{slug}.py",
         "test": root / "tests" / f"test_{slug}.py",
     }
 
@@ -383,7 +385,7 @@ def check(root, slug, title):
     if existing:
         names = ", ".join(str(p.relative_to(root)) for p in existing)
         raise Refusal(f"{slug!r} is taken: {names} already exist(s); nothing was written. Received: slug={slug!r}")
-    if slug in dir(cnn_notes):
+    if slug in dir(cnn_notes) or slug in reserved_names():
         raise Refusal(
             f"{slug!r} is taken: cnn_notes.{slug} exists (a function, a module or a registered model), and a "
             f"module of that name would hide it. Received: slug={slug!r}"

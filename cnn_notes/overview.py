@@ -14,7 +14,7 @@ import numpy as np
 from cnn_notes.analysis import count_macs, param_counts
 from cnn_notes.profiling import label_points, plot_compare
 from cnn_notes.references import OVERVIEW
-from cnn_notes.registry import build
+from cnn_notes.models.registry import build
 from cnn_notes.tables import format_table
 
 COLUMNS = ("name", "model", "year", "params", "gmacs", "top1", "top1_source")

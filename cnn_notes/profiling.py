@@ -24,8 +24,8 @@ import tensorflow as tf
 from keras import layers
 
 from cnn_notes.analysis import count_macs, param_counts
-from cnn_notes.common import _is_int
-from cnn_notes.registry import build, get_builder
+from cnn_notes.models.arguments import _is_int
+from cnn_notes.models.registry import build, get_builder
 
 # The layers that papers count as a network's depth ("16 weight layers" for VGG-16): convolutions and
 # fully-connected layers, the same layers count_macs counts. BatchNormalization also holds weights, but is not

@@ -5,7 +5,7 @@ from collections import namedtuple
 
 from cnn_notes.analysis import count_macs, param_counts, stage_shapes
 from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
-from cnn_notes.registry import build, get_builder
+from cnn_notes.models.registry import build, get_builder
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
 

@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 
 import cnn_notes
-import cnn_notes.densenet
+import cnn_notes.models.densenet
 from cnn_notes.references import POST, TORCHVISION
 
 

@@ -9,7 +9,7 @@ from keras.src.applications import imagenet_utils
 
 import cnn_notes
 from cnn_notes import efficientnet
-from cnn_notes.efficientnet import DEFAULT_BLOCKS_ARGS, SCALINGS, correct_pad, round_filters, round_repeats
+from cnn_notes.models.efficientnet import DEFAULT_BLOCKS_ARGS, SCALINGS, correct_pad, round_filters, round_repeats
 
 
 @functools.cache

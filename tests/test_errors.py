@@ -2,6 +2,7 @@
 built: never a traceback from inside Keras."""
 
 import traceback
+import types
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_list_models_filters_by_pattern():
 
 
 def test_registering_a_name_twice_is_refused():
-    from cnn_notes.registry import register_model
+    from cnn_notes.models.registry import register_model
 
     def vgg16():
         """A second vgg16."""
@@ -54,6 +55,31 @@ def test_models_are_module_attributes():
     assert cnn_notes.vgg16 is cnn_notes.get_builder("vgg16")
     with pytest.raises(AttributeError):
         cnn_notes.no_such_model
+
+
+def test_every_model_is_callable_from_the_package():
+    # A module or function of the package named like a model would hide it (cnn_notes.alexnet was once the
+    # family module): every registered name must reach its builder.
+    import cnn_notes.models.alexnet  # the family module is imported, and still does not hide the model
+
+    assert isinstance(cnn_notes.models.alexnet, types.ModuleType)
+    hidden = [name for name in MODELS if getattr(cnn_notes, name) is not cnn_notes.get_builder(name)]
+    assert not hidden, f"cnn_notes.<name> is not the builder for {hidden}"
+    assert callable(cnn_notes.alexnet) and callable(cnn_notes.xception)
+
+
+@pytest.mark.parametrize("taken", ["analysis", "models", "summary", "new_chapter"])
+def test_a_model_named_like_the_package_s_own_names_is_refused(taken):
+    from cnn_notes.models.registry import register_model, reserved_names
+
+    assert taken in reserved_names()
+
+    def builder():
+        """A model that cnn_notes.<name> could not reach."""
+
+    builder.__name__ = taken
+    raise_clean(lambda: register_model(builder), "may not be named", f"Received: name={taken!r}")
+    assert taken not in cnn_notes.list_models()
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -7,8 +7,8 @@ import pytest
 from keras import layers
 
 import cnn_notes
-import cnn_notes.googlenet as googlenet
-from cnn_notes.layers import LocalResponseNormalization
+import cnn_notes.models.googlenet as googlenet
+from cnn_notes.models.layers import LocalResponseNormalization
 from cnn_notes.references import PAPERS
 
 

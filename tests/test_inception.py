@@ -7,8 +7,8 @@ import pytest
 from conftest import default_model, keras_reference
 
 import cnn_notes
-import cnn_notes.inception
-from cnn_notes.inception import RESNET_V1_C, ScaledResidual, inception_resnet_block
+import cnn_notes.models.inception
+from cnn_notes.models.inception import RESNET_V1_C, ScaledResidual, inception_resnet_block
 
 # Feature maps after the named layers, (height, width, channels) at 299x299.
 GRIDS = {

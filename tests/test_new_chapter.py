@@ -22,7 +22,7 @@ from cnn_notes import new_chapter
 ROOT = Path(__file__).resolve().parent.parent
 SLUG = "mobilenet"  # no MobileNet in cnn_notes: CONTRIBUTING.md uses it as the worked example
 TITLE = {"en": "MobileNet", "zh": "MobileNet"}
-NEW_FILES = {f"book/en/{SLUG}.ipynb", f"book/zh/{SLUG}.ipynb", f"cnn_notes/{SLUG}.py", f"tests/test_{SLUG}.py"}
+NEW_FILES = {f"book/en/{SLUG}.ipynb", f"book/zh/{SLUG}.ipynb", f"cnn_notes/models/{SLUG}.py", f"tests/test_{SLUG}.py"}
 
 
 def copy_repository(destination):
@@ -157,7 +157,7 @@ def test_test_skeleton_fails_until_the_model_is_registered(tmp_path):
     path = tmp_path / f"test_{SLUG}.py"
     path.write_text(new_chapter.TEST_TEMPLATE.format(slug=SLUG, title=TITLE["en"]), encoding="utf-8")
     module = load(path)
-    with pytest.raises(AssertionError, match=f"fill in cnn_notes/{SLUG}.py"):
+    with pytest.raises(AssertionError, match=f"fill in cnn_notes/models/{SLUG}.py"):
         getattr(module, f"test_{SLUG}_is_registered")()
     assert "KERAS_APPLICATIONS" in module.__doc__ and "tests/test_models.py" in module.__doc__
 
@@ -178,7 +178,7 @@ def test_refuses_a_bad_slug(repository, capsys, slug):
     assert snapshot(repository) == before
 
 
-@pytest.mark.parametrize("slug", ["vgg", "common", "glossary", "intro", "summary", "vgg16"])
+@pytest.mark.parametrize("slug", ["vgg", "arguments", "analysis", "models", "glossary", "intro", "summary", "vgg16"])
 def test_refuses_a_taken_slug_and_writes_nothing(repository, capsys, slug):
     before = snapshot(repository)
     refuse(repository, slug)

@@ -15,7 +15,7 @@ import pytest
 from keras import layers
 
 import cnn_notes
-import cnn_notes.resnet
+import cnn_notes.models.resnet
 from cnn_notes.references import POST, TORCHVISION
 
 # The reference file's analytic count of keras.applications.ResNet50V2.
@@ -120,11 +120,11 @@ def test_strided_3x3_is_aligned_as_torchvision():
     # A 3x3/2 on a 4x4 map of ones: torchvision pads one pixel all round, so output (0, 0) sums a 2x2
     # corner (4); Keras' padding="same" would pad only bottom/right and sum a full 3x3 (9).
     inputs = keras.Input((4, 4, 1))
-    outputs = cnn_notes.resnet.conv_bn(inputs, 1, 3, strides=2, use_bias=False, name="t")
+    outputs = cnn_notes.models.resnet.conv_bn(inputs, 1, 3, strides=2, use_bias=False, name="t")
     model = keras.Model(inputs, outputs)
     model.get_layer("t_conv").set_weights([np.ones((3, 3, 1, 1), "float32")])
     out = model(np.ones((1, 4, 4, 1), "float32"), training=False)[0, :, :, 0]
-    scale = 1 / math.sqrt(1 + cnn_notes.resnet.BN_EPSILON)
+    scale = 1 / math.sqrt(1 + cnn_notes.models.resnet.BN_EPSILON)
     np.testing.assert_allclose(np.asarray(out), np.array([[4, 6], [6, 9]]) * scale, rtol=1e-6)
 
 

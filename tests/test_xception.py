@@ -11,7 +11,7 @@ import pytest
 from keras import layers
 
 import cnn_notes
-import cnn_notes.xception
+import cnn_notes.models.xception
 from cnn_notes.references import POST
 
 PAPER_TRAINABLE = 22_855_952  # Chollet 2016, Table 3 (size and training speed)

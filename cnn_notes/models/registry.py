@@ -2,21 +2,44 @@
 
 import difflib
 import fnmatch
+import pkgutil
+import sys
+from pathlib import Path
 
-from cnn_notes.common import COMMON_ARGS_DOC
+from cnn_notes.models.arguments import COMMON_ARGS_DOC
 
 _BUILDERS = {}
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def reserved_names():
+    """The names a model may not take: ``cnn_notes.<name>`` already means something else.
+
+    A model is also reached as ``cnn_notes.<name>()``, through the package's ``__getattr__``, which Python
+    consults only for names the package does not have. A top-level module (``cnn_notes/analysis.py``, the
+    ``models`` package) or a public function (``summary``) of the same name would hide the model, so both are
+    refused. The modules are listed from disk, so one not yet imported counts too.
+    """
+    modules = {info.name for info in pkgutil.iter_modules([str(_PACKAGE_DIR)])}
+    public = getattr(sys.modules.get("cnn_notes"), "__all__", ())
+    return modules | set(public)
 
 
 def register_model(fn):
     """Registers ``fn`` under its own name; a name may be registered only once.
 
-    Appends the shared documentation of the common arguments to the builder's docstring, so that it is
-    written once and every ``help(cnn_notes.<model>)`` shows it.
+    Refuses a name that ``cnn_notes.<name>`` already uses (see ``reserved_names``). Appends the shared
+    documentation of the common arguments to the builder's docstring, so that it is written once and every
+    ``help(cnn_notes.<model>)`` shows it.
     """
     name = fn.__name__
     if name in _BUILDERS:
         raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
+    if name in reserved_names():
+        raise ValueError(
+            f"A model may not be named {name!r}: cnn_notes.{name} is a module or function of the package and "
+            f"would hide cnn_notes.{name}(). Rename the builder. Received: name={name!r}"
+        )
     _BUILDERS[name] = fn
     fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + COMMON_ARGS_DOC
     return fn

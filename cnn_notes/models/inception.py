@@ -34,8 +34,9 @@ from collections import namedtuple
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.heads import model_input, pooled_classifier
+from cnn_notes.models.registry import register_model
 
 
 @keras.saving.register_keras_serializable(package="cnn_notes")

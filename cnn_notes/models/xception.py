@@ -4,8 +4,9 @@
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, flatten_classifier, model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.heads import flatten_classifier, model_input, pooled_classifier
+from cnn_notes.models.registry import register_model
 
 # The paper's Figure 5. Entry and exit blocks: (block, filters of the two separable convs, whether the
 # block starts with a ReLU). Block 2 does not: the stem's ReLU has just run.

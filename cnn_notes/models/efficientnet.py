@@ -20,8 +20,9 @@ from collections import namedtuple
 import keras
 from keras import layers
 
-from cnn_notes.common import check_bool, check_rate, model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_bool, check_rate, parse_common_args
+from cnn_notes.models.heads import model_input, pooled_classifier
+from cnn_notes.models.registry import register_model
 
 # B0's seven stages (the paper's Table 1, stages 2-8), as keras' DEFAULT_BLOCKS_ARGS. Every block has
 # squeeze-and-excitation (se_ratio of the block's *input* channels) and an identity shortcut wherever the

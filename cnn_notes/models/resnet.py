@@ -15,8 +15,9 @@ from collections import namedtuple
 import keras
 from keras import layers
 
-from cnn_notes.common import check_bool, global_pool, model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_bool, parse_common_args
+from cnn_notes.models.heads import global_pool, model_input, pooled_classifier
+from cnn_notes.models.registry import register_model
 
 # keras.applications' BatchNormalization epsilon (slightly above cuDNN's old 1e-5 floor). torchvision uses
 # 1e-5; the difference changes no parameter count and no output beyond rounding.

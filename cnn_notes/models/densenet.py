@@ -6,8 +6,9 @@ from collections import namedtuple
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, global_pool, model_input, parse_common_args, pooled_classifier
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.heads import global_pool, model_input, pooled_classifier
+from cnn_notes.models.registry import register_model
 
 # keras.applications' epsilon (Caffe's 1e-5 nudged above cuDNN's minimum); kept so that the layers match.
 BN_EPSILON = 1.001e-5

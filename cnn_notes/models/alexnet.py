@@ -4,8 +4,9 @@ Networks", NIPS 2012."""
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, global_pool, model_input, parse_common_args
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.heads import global_pool, model_input
+from cnn_notes.models.registry import register_model
 
 
 @register_model

@@ -18,9 +18,10 @@ from collections import namedtuple
 import keras
 from keras import layers
 
-from cnn_notes.common import check_bool, check_rate, global_pool, model_input, parse_common_args, pooled_classifier
-from cnn_notes.layers import LocalResponseNormalization
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_bool, check_rate, parse_common_args
+from cnn_notes.models.heads import global_pool, model_input, pooled_classifier
+from cnn_notes.models.layers import LocalResponseNormalization
+from cnn_notes.models.registry import register_model
 
 # One step of a branch: a convolution (ReLU, and BatchNorm in BN-Inception) or a 3x3 "same" pooling.
 Conv = namedtuple("Conv", ["name", "filters", "kernel_size", "strides"], defaults=(1,))

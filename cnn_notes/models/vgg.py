@@ -4,9 +4,10 @@ ICLR 2015 (arXiv:1409.1556); and the post's small "custom VGG"."""
 import keras
 from keras import layers
 
-from cnn_notes.common import check_rate, flatten_classifier, global_pool, model_input, parse_common_args
-from cnn_notes.layers import LocalResponseNormalization
-from cnn_notes.registry import register_model
+from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.heads import flatten_classifier, global_pool, model_input
+from cnn_notes.models.layers import LocalResponseNormalization
+from cnn_notes.models.registry import register_model
 
 # The paper's Table 1, one row per configuration: each block is a list of convolutions, written as
 # kernel sizes (3 for 3x3, 1 for 1x1), with the block's filter count. Every block ends in a 2x2 max-pool.

@@ -1,4 +1,4 @@
-"""What every builder shares: checking the common arguments, the input layer and the classifier head.
+"""The common arguments every builder takes, and the checks that run before any layer is built.
 
 All builders take the same keyword-only arguments, after keras.applications (see ``COMMON_ARGS_DOC``).
 They are checked here, before any layer is built, so that bad input gives a short ``ValueError`` that names
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from numbers import Integral
 
 import keras
-from keras import layers
 
 POOLING_MODES = (None, "avg", "max")
 
@@ -135,42 +134,6 @@ def _check_input_shape(model, input_shape, include_top, default_size, min_size):
                 f"Received: input_shape={input_shape!r}"
             )
     return tuple(int(s) if s is not None else None for s in input_shape)
-
-
-def model_input(args):
-    """The named input layer (auto-numbered names would change with build history)."""
-    return layers.Input(shape=args.input_shape, name="input")
-
-
-def global_pool(x, pooling):
-    """Global pooling for ``include_top=False``: keeps the 4-D map for ``pooling=None``."""
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
-
-
-def pooled_classifier(x, args, dropout=0.0):
-    """The modern head: global average pooling, optional dropout, one dense classifier.
-
-    Without the top, applies ``args.pooling`` instead.
-    """
-    if not args.include_top:
-        return global_pool(x, args.pooling)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout:
-        x = layers.Dropout(dropout, name="top_dropout")(x)
-    return layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
-
-
-def flatten_classifier(x, args):
-    """The early head: flatten the map into one dense softmax layer (the post's models); ``args.pooling``
-    without the top."""
-    if not args.include_top:
-        return global_pool(x, args.pooling)
-    x = layers.Flatten(name="flatten")(x)
-    return layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
 
 
 def check_rate(value, argument):

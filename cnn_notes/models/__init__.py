@@ -1,0 +1,26 @@
+"""The model zoo: one module per architecture family, and what every builder shares.
+
+* ``registry.py``: ``register_model``, ``list_models``, ``get_builder``, ``build``;
+* ``arguments.py``: the common keyword arguments and their checks, run before any layer is built;
+* ``heads.py``: the named input layer and the classifier heads;
+* ``layers.py``: the layers Keras does not ship (local response normalisation);
+* one module per family: ``alexnet``, ``vgg``, ``googlenet``, ``inception``, ``resnet``, ``densenet``,
+  ``xception``, ``efficientnet``.
+
+Importing this package imports every family module (the import below), which registers its builders: a new
+family is added to that list. The builders themselves are reached as ``cnn_notes.build(name)`` or ``cnn_notes.<name>()``; ``cnn_notes.models.<family>`` is the module.
+"""
+
+from cnn_notes.models import (
+    alexnet,
+    densenet,
+    efficientnet,
+    googlenet,
+    inception,
+    resnet,
+    vgg,
+    xception,
+)
+from cnn_notes.models.registry import build, get_builder, list_models, register_model
+
+__all__ = ["build", "get_builder", "list_models", "register_model"]
