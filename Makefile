@@ -10,19 +10,23 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 
 # TensorFlow logs its start-up to stderr. Exported here, these reach every Jupyter kernel that nbval or
-# `make notebooks` starts, before TensorFlow is imported, so no notebook stores that noise.
+# `make notebooks` starts, before TensorFlow is imported, so no notebook stores that noise: the log level
+# silences TensorFlow's Python-side lines, and the kernels' IPython configuration (tools/ipython_kernel_config.py,
+# found through IPYTHONDIR) keeps the C++ lines, such as oneDNN's, out of the cells. oneDNN stays on.
 export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
+export IPYTHONDIR := $(abspath $(VENV)/ipython)
 export PYTHONHASHSEED := 0
 # Kernels are started as `python -m ipykernel_launcher`: the venv's python must come first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup book test unit nbval site notebooks serve clean
+.PHONY: setup book test unit nbval site notebooks experiments serve clean
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml tools/ipython_kernel_config.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	mkdir -p $(IPYTHONDIR)/profile_default
+	cp tools/ipython_kernel_config.py $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
@@ -49,6 +53,12 @@ test: unit nbval book site
 NOTEBOOKS ?= book
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+# Runs the training experiments (cnn_notes/experiments.py) and stores their results in book/experiments/.
+# All of them take about an hour on 2 CPU cores; one: make experiments EXPERIMENTS=resnet_degradation
+EXPERIMENTS ?=
+experiments: $(STAMP)
+	$(BIN)/python -m cnn_notes.experiments $(EXPERIMENTS)
 
 serve: book
 	$(BIN)/python -m http.server --directory _build/html 8000

@@ -408,9 +408,11 @@ def load_executor(root):
 
 def kernel_environment():
     """The environment ``make notebooks`` gives the kernels: no TensorFlow start-up noise in the stored
-    outputs, and this interpreter's ``python`` first on PATH (the kernel is ``python -m ipykernel_launcher``)."""
+    outputs (the log level, and the IPython configuration that ``make setup`` puts in the venv, which keeps
+    oneDNN's C++ lines out of the cells), and this interpreter's ``python`` first on PATH (the kernel is
+    ``python -m ipykernel_launcher``)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("IPYTHONDIR", os.path.join(sys.prefix, "ipython"))
     os.environ.setdefault("PYTHONHASHSEED", "0")
     bin_dir = os.path.dirname(sys.executable)
     os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])

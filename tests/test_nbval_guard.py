@@ -10,7 +10,7 @@ CHAPTER = Path(__file__).resolve().parent.parent / "book" / "en" / "alexnet.ipyn
 
 
 def run_nbval(notebook):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "--nbval", "--nbval-current-env", str(notebook)],
         cwd=notebook.parent, env=env, capture_output=True, text=True, timeout=300,

@@ -60,7 +60,6 @@ def run(root, *args):
         **os.environ,
         "PYTHONPATH": str(root),
         "TF_CPP_MIN_LOG_LEVEL": "3",
-        "TF_ENABLE_ONEDNN_OPTS": "0",
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
     }
     command = [sys.executable, *args]

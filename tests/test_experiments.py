@@ -1,0 +1,80 @@
+"""The stored experiments are data their definitions still produce: each has a result, the result holds the
+definition as it stands today, and the first training steps of every run replay to the stored figures.
+
+The tolerance: on the machine that stored them, every replay agreed with the stored run to the last bit, with
+oneDNN on and off (seeded weights, seeded batch order, TensorFlow's deterministic ops). What can still differ
+elsewhere is the choice of kernels, which sum in another order. Measured here by tracing the step for a static
+instead of an unknown batch size (a different kernel choice on the same data): the running-mean loss after
+three steps moved by at most KERNEL_CHOICE_SPREAD (relative; ResNet-56 at learning rate 0.05, which amplifies
+rounding fastest). REPLAY_TOLERANCE is ten times that, and still ten times below what a change to a definition
+does to those losses (another seed or learning rate moves them by 1% or more), which
+test_a_changed_definition_does_not_replay checks.
+"""
+
+import json
+
+import pytest
+
+from cnn_notes import experiments
+from cnn_notes.experiments import EXPERIMENTS
+
+from test_errors import raise_clean
+
+REPLAY_STEPS = 3
+KERNEL_CHOICE_SPREAD = 1.02e-4
+REPLAY_TOLERANCE = 1e-3
+
+
+def close(stored, replayed):
+    return len(stored) == len(replayed) == REPLAY_STEPS and all(
+        abs(a - b) <= REPLAY_TOLERANCE * abs(a) for a, b in zip(stored, replayed)
+    )
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
+def test_every_experiment_has_a_stored_result_of_its_current_definition(experiment):
+    result = experiments.load(experiment)
+    definition = json.loads(json.dumps(EXPERIMENTS[experiment].definition()))
+    assert result["definition"] == definition, "the definition changed: run make experiments EXPERIMENTS=" + experiment
+    assert set(result["environment"]) >= {"device", "tensorflow", "keras", "numpy", "python"}
+    assert result["command"] == f"make experiments EXPERIMENTS={experiment}" and result["wall_seconds"] > 0
+    for run, stored in zip(EXPERIMENTS[experiment].runs, result["runs"], strict=True):
+        assert stored["label"] == run.label
+        epochs = stored["history"]["epochs"]
+        assert [e["epoch"] for e in epochs] == list(range(1, run.epochs + 1))
+        assert len(stored["history"]["first_steps"]) >= REPLAY_STEPS and 0 <= stored["test_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("experiment", sorted(EXPERIMENTS))
+def test_the_first_steps_of_every_stored_run_replay(experiment):
+    for label, stored, replayed in experiments.replay(experiment, steps=REPLAY_STEPS):
+        assert close(stored, replayed), f"{experiment} / {label}: stored {stored}, replayed {replayed}"
+
+
+def test_a_changed_definition_does_not_replay(monkeypatch):
+    [run] = [r for r in EXPERIMENTS["batch_norm"].runs if r.label == "with BN, lr 0.01"]
+    stored = next(r for r in experiments.load("batch_norm")["runs"] if r["label"] == run.label)
+    data = experiments.load_data(EXPERIMENTS["batch_norm"])
+    for change in ({"seed": 1}, {"learning_rate": 0.02}):
+        _, history = experiments._train(experiments.Run(**{**run.__dict__, **change}), data, max_steps=REPLAY_STEPS)
+        moved = max(abs(a - b) / abs(a) for a, b in zip(stored["history"]["first_steps"], history.first_steps))
+        assert moved > 10 * REPLAY_TOLERANCE, change
+
+
+def test_results_table_prints_a_row_per_run(capsys):
+    experiments.results_table(experiments.load("batch_norm"))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["run", "params", "train", "acc", "best", "val", "acc", "test", "acc", "s/epoch"]
+    assert len(lines) == 2 + len(EXPERIMENTS["batch_norm"].runs) and "runs on" in lines[-1]
+
+
+def test_unknown_experiments_are_refused(capsys):
+    raise_clean(lambda: experiments.get("resnet"), "Unknown experiment 'resnet'", "Received: name='resnet'")
+    raise_clean(lambda: experiments.load("resnet"), "Unknown experiment")
+    with pytest.raises(SystemExit) as info:
+        experiments.main(["resnet"])
+    assert info.value.code == 2 and "unknown experiment 'resnet'" in capsys.readouterr().err
+
+
+def test_a_missing_result_says_how_to_make_it(tmp_path):
+    raise_clean(lambda: experiments.load("batch_norm", results=tmp_path), "make experiments EXPERIMENTS=batch_norm")
