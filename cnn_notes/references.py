@@ -111,22 +111,30 @@ PAPERS = {
     "resnext50_32x4d": PaperFigure(25.0, "Xie et al. 2016, Table 1"),
     "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
     "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),
+    # Section 4.2's CIFAR-10 networks. Table 6 counts the residual networks; the text says their plain
+    # counterparts have the same number of parameters (option A shortcuts have none).
+    **{f"{kind}{depth}_cifar": PaperFigure(millions, f"He et al. 2015, Table 6 ({depth} layers)" + note)
+       for depth, millions in ((20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7))
+       for kind, note in (("resnet", ""), ("plain", "; section 4.2: plain twins have the same parameters"))},
 }
 
 # The overview chapter's table: one representative model per architecture, the year its paper appeared on arXiv
-# (or at NIPS, for AlexNet) and its ImageNet top-1 accuracy with the source of that figure. Top-1 is None where
-# neither the paper nor a reference implementation of this exact model publishes one.
+# (or at NIPS, for AlexNet) and its ImageNet top-1 accuracy (single crop) with the source of that figure. Top-1
+# may be None where neither a paper nor a reference implementation of this exact model publishes one.
 Architecture = namedtuple("Architecture", ["label", "model", "year", "top1", "top1_source"])
 
 OVERVIEW = (
     Architecture("AlexNet", "alexnet", 2012, 56.522, "torchvision"),
     Architecture("VGG-16", "vgg16", 2014, 71.3, "keras.io"),
-    Architecture("GoogLeNet", "googlenet", 2014, None, "paper gives top-5 only (6.67%)"),
-    Architecture("BN-Inception", "inception_v2", 2015, None, "paper gives top-5 only (4.82%, ensemble)"),
+    # GoogLeNet's paper gives top-5 only; Szegedy et al. 2015, "Rethinking the Inception Architecture", Table 3
+    # lists single-crop top-1 errors: GoogLeNet 29%, BN-Inception 25.2% (the BN paper's own 74.8%).
+    Architecture("GoogLeNet", "googlenet", 2014, 71.0, "Rethinking Inception, Table 3"),
+    Architecture("BN-Inception", "inception_v2", 2015, 74.8, "Rethinking Inception, Table 3"),
     Architecture("Inception v3", "inception_v3", 2015, 77.9, "keras.io"),
     Architecture("ResNet-50", "resnet50", 2015, 74.9, "keras.io"),
     Architecture("ResNet-152", "resnet152", 2015, 76.6, "keras.io"),
-    Architecture("Inception v4", "inception_v4", 2016, None, "-"),
+    # TF-Slim's inception_v4_2016_09_09 checkpoint, the model built here (the paper's Table 2: 20.0% error).
+    Architecture("Inception v4", "inception_v4", 2016, 80.2, "TF-Slim"),
     Architecture("Inception-ResNet-v2", "inception_resnet_v2", 2016, 80.3, "keras.io"),
     Architecture("ResNeXt-50 32x4d", "resnext50_32x4d", 2016, 77.618, "torchvision"),
     Architecture("DenseNet-121", "densenet121", 2016, 75.0, "keras.io"),

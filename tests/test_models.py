@@ -26,6 +26,7 @@ MODELS = cnn_notes.list_models()
 LARGER_ROWS = {
     "vgg13", "vgg16", "vgg16_c", "vgg19", "resnet34", "resnet101", "resnet152", "resnet101_v2", "resnet152_v2",
     "resnext101_32x8d", "densenet161", "densenet169", "densenet201", *(f"efficientnet_b{i}" for i in range(1, 8)),
+    *(f"{kind}{depth}_cifar" for kind in ("resnet", "plain") for depth in (32, 44, 56, 110)), "plain20_cifar",
 }  # fmt: skip
 CODE_PATHS = [name for name in MODELS if name not in LARGER_ROWS]
 
@@ -37,6 +38,7 @@ EXPECTED = {
     *(f"efficientnet_b{i}" for i in range(8)),
     "alexnet", "vgg11", "vgg13", "resnet18", "resnet34", "resnext50_32x4d", "resnext101_32x8d", "densenet161",
     "googlenet", "inception_v2", "inception_v4", "inception_resnet_v1", "vgg11_lrn", "vgg16_c",
+    *(f"{kind}{depth}_cifar" for kind in ("resnet", "plain") for depth in (20, 32, 44, 56, 110)),
 }  # fmt: skip
 
 def test_every_expected_model_is_registered():
@@ -110,6 +112,8 @@ def test_default_output_is_one_probability_vector(name):
     model = default_model(name)
     outputs = model.outputs
     default_classes = {"custom_vgg": 10, "custom_densenet": 14}.get(name, 100 if name in POST else 1000)
+    if name.endswith("_cifar"):
+        default_classes = 10
     assert tuple(outputs[0].shape) == (None, default_classes)
     assert len(model.inputs) == 1 and model.input.shape[1:] is not None
 
@@ -230,3 +234,16 @@ def test_summary_prints_the_totals(capsys):
 def test_param_counts_agree_with_keras():
     model = cnn_notes.build("custom_vgg")
     assert cnn_notes.param_counts(model).total == model.count_params() == 307_498
+
+
+def test_custom_vgg_with_batch_norm():
+    plain, normed = cnn_notes.build("custom_vgg"), cnn_notes.build("custom_vgg", batch_norm=True)
+    # BN between every convolution and its ReLU; the convolutions lose their biases, which BN's beta replaces.
+    assert [layer.name for layer in normed.layers[1:5]] == ["block1_conv1", "block1_bn1", "block1_relu1", "block1_dropout1"]
+    assert normed.get_layer("block1_conv1").use_bias is False
+    biases = sum(layer.filters for layer in plain.layers if isinstance(layer, keras.layers.Conv2D))
+    counts = cnn_notes.param_counts(normed)
+    assert counts.total == POST["custom_vgg"].total - biases + 4 * biases
+    assert counts.non_trainable == 2 * biases
+    with pytest.raises(ValueError, match="`batch_norm` must be True or False"):
+        cnn_notes.build("custom_vgg", batch_norm="yes")

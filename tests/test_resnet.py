@@ -16,6 +16,7 @@ from keras import layers
 
 import cnn_notes
 import cnn_notes.models.resnet
+from cnn_notes.models.layers import ZeroPadShortcut
 from cnn_notes.references import POST, TORCHVISION
 
 # The reference file's analytic count of keras.applications.ResNet50V2.
@@ -223,6 +224,48 @@ def test_custom_resnet_counts_come_from_the_flatten_head():
     assert 2 * bn_channels == counts.non_trainable
 
 
+def test_custom_resnet_with_the_errata_mended():
+    model = build("custom_resnet", identity_shortcuts=True, pooled_head=True, classes=10)
+    # Identity where the width is unchanged (blocks 2, 3, 5), a 1x1 projection where it changes.
+    assert sorted(inbound(model, "block2_add")) == ["block1_out", "block2_2_conv"]
+    projections = {i: tuple(model.get_layer(f"block{i}_0_conv").kernel.shape) for i in (1, 4, 6)}
+    assert projections == {1: (1, 1, 16, 32), 4: (1, 1, 32, 64), 6: (1, 1, 64, 256)}
+    assert not any(layer.name.startswith(("block2_0", "block3_0", "block5_0")) for layer in model.layers)
+    # Global average pooling replaces Flatten + Dense(4096): 256 * 10 + 10 classifier weights.
+    assert inbound(model, "predictions") == ["avg_pool"]
+    assert model.get_layer("predictions").count_params() == 256 * 10 + 10
+    plain = cnn_notes.param_counts(build("custom_resnet", classes=10)).total
+    assert cnn_notes.param_counts(model).total < plain / 70
+
+
+# --- the paper's CIFAR-10 networks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth, n", [(20, 3), (56, 9)])
+def test_cifar_networks_have_6n_plus_2_layers_and_the_paper_s_stages(depth, n):
+    for kind in ("resnet", "plain"):
+        model = build(f"{kind}{depth}_cifar")
+        weighted = [layer for layer in model.layers if isinstance(layer, (layers.Conv2D, layers.Dense))]
+        assert len(weighted) == 6 * n + 2
+        shapes = [tuple(model.get_layer(f"stage{s}_block{n}_out").output.shape[1:]) for s in (1, 2, 3)]
+        assert shapes == [(32, 32, 16), (16, 16, 32), (8, 8, 64)]
+    residual, plain = build(f"resnet{depth}_cifar"), build(f"plain{depth}_cifar")
+    assert [tuple(w.shape) for w in residual.weights] == [tuple(w.shape) for w in plain.weights]
+    assert not any(isinstance(layer, layers.Add) for layer in plain.layers)
+    assert sum(isinstance(layer, layers.Add) for layer in residual.layers) == 3 * n
+
+
+def test_option_a_shortcut_subsamples_and_pads_with_zeros():
+    model = build("resnet20_cifar")
+    pad = model.get_layer("stage2_block1_0_pad")
+    assert pad.count_params() == 0 and inbound(model, "stage2_block1_0_pad") == ["stage1_block3_out"]
+    x = np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3)
+    y = keras.ops.convert_to_numpy(ZeroPadShortcut(5, 2)(x))
+    assert y.shape == (2, 2, 2, 5)
+    np.testing.assert_array_equal(y[..., :3], x[:, ::2, ::2, :])
+    np.testing.assert_array_equal(y[..., 3:], 0)
+
+
 # --- option checks -----------------------------------------------------------------------------------------
 
 
@@ -235,6 +278,9 @@ def test_custom_resnet_counts_come_from_the_flatten_head():
         ("resnet18", {"stride_in_3x3": True}, "Unknown argument"),
         ("resnet50_v2", {"use_bias": False}, "Unknown argument"),
         ("custom_resnet", {"use_bias": False}, "Unknown argument"),
+        ("custom_resnet", {"identity_shortcuts": 1}, "`identity_shortcuts` must be True or False"),
+        ("custom_resnet", {"pooled_head": "yes"}, "`pooled_head` must be True or False"),
+        ("resnet20_cifar", {"use_bias": False}, "Unknown argument"),
     ],
 )
 def test_family_options_are_checked(name, kwargs, message):

@@ -3,9 +3,9 @@
 * ``registry.py``: ``register_model``, ``list_models``, ``get_builder``, ``build``;
 * ``arguments.py``: the common keyword arguments and their checks, run before any layer is built;
 * ``heads.py``: the named input layer and the classifier heads;
-* ``layers.py``: the layers Keras does not ship (local response normalisation);
+* ``layers.py``: the layers Keras does not ship (local response normalisation, the zero-padded shortcut);
 * one module per family: ``alexnet``, ``vgg``, ``googlenet``, ``inception``, ``resnet``, ``densenet``,
-  ``xception``, ``efficientnet``.
+  ``xception``, ``efficientnet``, and ``resnet_cifar`` (the ResNet paper's CIFAR-10 networks).
 
 Importing this package imports every family module (the import below), which registers its builders: a new
 family is added to that list. The builders themselves are reached as ``cnn_notes.build(name)`` or ``cnn_notes.<name>()``; ``cnn_notes.models.<family>`` is the module.
@@ -18,6 +18,7 @@ from cnn_notes.models import (
     googlenet,
     inception,
     resnet,
+    resnet_cifar,
     vgg,
     xception,
 )

@@ -27,3 +27,33 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size, "alpha": self.alpha, "beta": self.beta, "k": self.k}
+
+
+@keras.saving.register_keras_serializable(package="cnn_notes")
+class ZeroPadShortcut(keras.layers.Layer):
+    """The parameter-free shortcut of He et al. 2015's CIFAR networks (option A, section 4.2).
+
+    Where a stage halves the map and doubles the width, the identity cannot be added as it is: this layer
+    keeps every ``strides``-th pixel and appends zero channels up to ``filters``. It has no weights, so the
+    residual network has exactly the parameters of its plain twin.
+    """
+
+    def __init__(self, filters, strides=2, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.strides = filters, strides
+
+    def call(self, inputs):
+        x = inputs[:, :: self.strides, :: self.strides, :]
+        extra = self.filters - x.shape[-1]
+        return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]])
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+
+        def reduced(size):
+            return None if size is None else -(-size // self.strides)
+
+        return (batch, reduced(height), reduced(width), self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "strides": self.strides}

@@ -336,13 +336,22 @@ CUSTOM_LAYERS = (
 )
 
 
-def custom_res_layer(x, filters, pooling, dropout, name):
-    """The post's ``res_layer``: conv-BN-ReLU-conv plus a 3x3-convolved shortcut, then pool, dropout, BN, ReLU."""
+def custom_res_layer(x, filters, pooling, dropout, name, identity_shortcut=False):
+    """The post's ``res_layer``: conv-BN-ReLU-conv plus a 3x3-convolved shortcut, then pool, dropout, BN, ReLU.
+
+    With ``identity_shortcut``, the shortcut is the paper's instead: the input itself where the width is
+    unchanged, a 1x1 projection where it changes (option B).
+    """
     residual = layers.Conv2D(filters, 3, padding="same", name=f"{name}_1_conv")(x)
     residual = layers.BatchNormalization(name=f"{name}_1_bn")(residual)
     residual = layers.Activation("relu", name=f"{name}_1_relu")(residual)
     residual = layers.Conv2D(filters, 3, padding="same", name=f"{name}_2_conv")(residual)
-    shortcut = layers.Conv2D(filters, 3, padding="same", name=f"{name}_0_conv")(x)
+    if not identity_shortcut:
+        shortcut = layers.Conv2D(filters, 3, padding="same", name=f"{name}_0_conv")(x)
+    elif x.shape[-1] == filters:
+        shortcut = x
+    else:
+        shortcut = layers.Conv2D(filters, 1, name=f"{name}_0_conv")(x)
     x = layers.Add(name=f"{name}_add")([residual, shortcut])
     if pooling:
         x = layers.MaxPooling2D(2, name=f"{name}_pool")(x)
@@ -353,7 +362,7 @@ def custom_res_layer(x, filters, pooling, dropout, name):
 
 
 @register_model
-def custom_resnet(**kwargs):
+def custom_resnet(*, identity_shortcuts=False, pooled_head=False, **kwargs):
     """The post's "custom ResNet" ("Resnet" there): a 3x3 stem of 16 filters, six ``res_layer`` blocks of
     32, 32, 32, 64, 64, 256 filters with two 2x2 max-pools, then Flatten, Dense(4096) and the classifier;
     32x32x3 input, 100 classes, 68,671,236 params of which 1,952 non-trainable (the moving mean and
@@ -372,15 +381,24 @@ def custom_resnet(**kwargs):
     * the dropouts (0.2, 0.3, 0.4, 0.2, 0.2, 0.4 in the blocks; 0.4 and 0.23 in the head) are the post's.
     BN keeps Keras' defaults (epsilon 1e-3), as the post's ``BatchNormalization(axis=3)`` does. The post
     names the model "Resnet"; the default name here is the registered ``custom_resnet``.
+
+    Two options mend the two errata that change how the network learns, for the training chapter:
+    ``identity_shortcuts=True`` gives every block the paper's shortcut (identity, or a 1x1 projection where
+    the width changes), and ``pooled_head=True`` replaces Flatten + Dense(4096) by global average pooling
+    and the classifier, as in every ResNet of the paper.
     """
+    identity_shortcuts = check_bool(identity_shortcuts, "identity_shortcuts")
+    pooled_head = check_bool(pooled_head, "pooled_head")
     args = parse_common_args("custom_resnet", kwargs, default_size=32, min_size=4, default_classes=100)
     inputs = model_input(args)
     x = layers.Conv2D(16, 3, padding="same", name="conv1_conv")(inputs)
     x = layers.BatchNormalization(name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
     for i, (filters, pooling, dropout) in enumerate(CUSTOM_LAYERS, start=1):
-        x = custom_res_layer(x, filters, pooling, dropout, name=f"block{i}")
-    if args.include_top:
+        x = custom_res_layer(x, filters, pooling, dropout, name=f"block{i}", identity_shortcut=identity_shortcuts)
+    if pooled_head:
+        x = pooled_classifier(x, args)
+    elif args.include_top:
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dropout(0.4, name="flatten_dropout")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)

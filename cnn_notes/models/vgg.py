@@ -4,7 +4,7 @@ ICLR 2015 (arXiv:1409.1556); and the post's small "custom VGG"."""
 import keras
 from keras import layers
 
-from cnn_notes.models.arguments import check_rate, parse_common_args
+from cnn_notes.models.arguments import check_bool, check_rate, parse_common_args
 from cnn_notes.models.heads import flatten_classifier, global_pool, model_input
 from cnn_notes.models.layers import LocalResponseNormalization
 from cnn_notes.models.registry import register_model
@@ -109,7 +109,7 @@ def vgg19(*, dropout=0.5, **kwargs):
 
 
 @register_model
-def custom_vgg(*, dropout=0.4, **kwargs):
+def custom_vgg(*, dropout=0.4, batch_norm=False, **kwargs):
     """The post's "custom VGG": three VGG blocks of two 3x3 convolutions (32, 64, 128 filters), dropout
     after every convolution, then Flatten and one softmax layer; 32x32x3 input, 10 classes.
 
@@ -120,14 +120,24 @@ def custom_vgg(*, dropout=0.4, **kwargs):
       snippet fails at its first line;
     * it passes ``input_shape=`` to the first ``Conv2D``, which Keras 3 deprecates in favour of an
       ``Input`` layer (used here).
+
+    ``batch_norm=True`` puts batch normalisation between every convolution and its ReLU, as Ioffe & Szegedy
+    2015 (arXiv:1502.03167) do, and drops the convolutions' biases, which BN's shift replaces: the network of
+    the Inception v2 chapter's experiment.
     """
     dropout = check_rate(dropout, "dropout")
+    batch_norm = check_bool(batch_norm, "batch_norm")
     args = parse_common_args("custom_vgg", kwargs, default_size=32, min_size=8, default_classes=10)
     inputs = model_input(args)
     x = inputs
     for b, filters in enumerate((32, 64, 128), start=1):
         for i in (1, 2):
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{b}_conv{i}")(x)
+            if batch_norm:
+                x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"block{b}_conv{i}")(x)
+                x = layers.BatchNormalization(name=f"block{b}_bn{i}")(x)
+                x = layers.Activation("relu", name=f"block{b}_relu{i}")(x)
+            else:
+                x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"block{b}_conv{i}")(x)
             x = layers.Dropout(dropout, name=f"block{b}_dropout{i}")(x)
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
     x = flatten_classifier(x, args)
