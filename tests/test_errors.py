@@ -153,3 +153,14 @@ def test_count_macs_needs_a_known_input_size():
 @pytest.mark.parametrize("dropout", [-0.1, 1.0, "0.5"])
 def test_dropout_rate_out_of_range(name, dropout):
     raise_clean(lambda: cnn_notes.build(name, dropout=dropout), f"Received: dropout={dropout!r}")
+
+
+def test_a_model_too_large_for_memory_is_a_clear_error():
+    # AlexNet's first dense layer reads the flattened pool5 map: at 10^6 x 10^6 pixels its kernel would hold
+    # 249,984,000,256 x 4,096 floats, which TensorFlow cannot allocate.
+    message = raise_clean(
+        lambda: cnn_notes.build("alexnet", input_shape=(10**6, 10**6, 3)),
+        "`input_shape` needs", "GiB for one weight of shape (249984000256, 4096)", "Received: input_shape=(1000000, 1000000, 3)",
+    )
+    assert "ResourceExhaustedError" not in message
+    assert cnn_notes.alexnet.__name__ == "alexnet" and "Common arguments" in cnn_notes.alexnet.__doc__
