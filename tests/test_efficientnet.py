@@ -8,7 +8,7 @@ import pytest
 from keras.src.applications import imagenet_utils
 
 import cnn_notes
-from cnn_notes import efficientnet
+from cnn_notes.models import efficientnet
 from cnn_notes.models.efficientnet import DEFAULT_BLOCKS_ARGS, SCALINGS, correct_pad, round_filters, round_repeats
 
 
