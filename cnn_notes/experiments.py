@@ -88,6 +88,15 @@ EXPERIMENTS = {
             ),
         ),
         Experiment(
+            "post_resnet_dropout",
+            "Is the dropout before each BN what stops the post's ResNet from generalising? (Li et al. 2019)",
+            {"loader": "digits", "size": 32, "channels": 3, "seed": 0},
+            (
+                _post_run("custom_resnet, identity shortcuts + pooled head, no block dropout", "custom_resnet",
+                          identity_shortcuts=True, pooled_head=True, block_dropout=False),  # fmt: skip
+            ),
+        ),
+        Experiment(
             "resnet_degradation",
             "Does a deeper plain network train worse than a shallower one, and do shortcuts fix it? "
             "(He et al. 2015, Figure 6)",
@@ -221,8 +230,8 @@ def histories(result):
     return {run["label"]: History.from_dict(run["history"]) for run in result["runs"]}
 
 
-def replay(name, *, steps=3, results=RESULTS):
-    """Re-runs the first ``steps`` training steps of every run of a stored experiment.
+def replay(name, *, steps=3, labels=None, results=RESULTS):
+    """Re-runs the first ``steps`` training steps of the runs ``labels`` (default: all) of a stored experiment.
 
     Returns ``[(label, stored, replayed)]``: the running-mean training loss after each step, as stored and as
     the current definition produces it. A test compares the two.
@@ -232,6 +241,8 @@ def replay(name, *, steps=3, results=RESULTS):
     data = load_data(experiment)
     out = []
     for run, stored in zip(experiment.runs, result["runs"], strict=True):
+        if labels is not None and run.label not in labels:
+            continue
         _, history = _train(run, data, max_steps=steps, record_steps=steps)
         out.append((run.label, stored["history"]["first_steps"][:steps], history.first_steps))
     return out

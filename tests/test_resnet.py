@@ -236,6 +236,10 @@ def test_custom_resnet_with_the_errata_mended():
     assert model.get_layer("predictions").count_params() == 256 * 10 + 10
     plain = cnn_notes.param_counts(build("custom_resnet", classes=10)).total
     assert cnn_notes.param_counts(model).total < plain / 70
+    # Without the blocks' dropout: the same weights, no dropout before any BN.
+    bare = build("custom_resnet", identity_shortcuts=True, pooled_head=True, classes=10, block_dropout=False)
+    assert [tuple(w.shape) for w in bare.weights] == [tuple(w.shape) for w in model.weights]
+    assert not any(isinstance(layer, layers.Dropout) for layer in bare.layers)
 
 
 # --- the paper's CIFAR-10 networks ------------------------------------------------------------------------------
@@ -280,6 +284,7 @@ def test_option_a_shortcut_subsamples_and_pads_with_zeros():
         ("custom_resnet", {"use_bias": False}, "Unknown argument"),
         ("custom_resnet", {"identity_shortcuts": 1}, "`identity_shortcuts` must be True or False"),
         ("custom_resnet", {"pooled_head": "yes"}, "`pooled_head` must be True or False"),
+        ("custom_resnet", {"block_dropout": 0}, "`block_dropout` must be True or False"),
         ("resnet20_cifar", {"use_bias": False}, "Unknown argument"),
     ],
 )

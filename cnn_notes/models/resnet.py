@@ -362,7 +362,7 @@ def custom_res_layer(x, filters, pooling, dropout, name, identity_shortcut=False
 
 
 @register_model
-def custom_resnet(*, identity_shortcuts=False, pooled_head=False, **kwargs):
+def custom_resnet(*, identity_shortcuts=False, pooled_head=False, block_dropout=True, **kwargs):
     """The post's "custom ResNet" ("Resnet" there): a 3x3 stem of 16 filters, six ``res_layer`` blocks of
     32, 32, 32, 64, 64, 256 filters with two 2x2 max-pools, then Flatten, Dense(4096) and the classifier;
     32x32x3 input, 100 classes, 68,671,236 params of which 1,952 non-trainable (the moving mean and
@@ -385,16 +385,20 @@ def custom_resnet(*, identity_shortcuts=False, pooled_head=False, **kwargs):
     Two options mend the two errata that change how the network learns, for the training chapter:
     ``identity_shortcuts=True`` gives every block the paper's shortcut (identity, or a 1x1 projection where
     the width changes), and ``pooled_head=True`` replaces Flatten + Dense(4096) by global average pooling
-    and the classifier, as in every ResNet of the paper.
+    and the classifier, as in every ResNet of the paper. ``block_dropout=False`` removes the dropout that
+    each block applies right before its BN, which shifts the variance BN sees between training and inference
+    (Li et al. 2019, arXiv:1801.05134).
     """
     identity_shortcuts = check_bool(identity_shortcuts, "identity_shortcuts")
     pooled_head = check_bool(pooled_head, "pooled_head")
+    block_dropout = check_bool(block_dropout, "block_dropout")
     args = parse_common_args("custom_resnet", kwargs, default_size=32, min_size=4, default_classes=100)
     inputs = model_input(args)
     x = layers.Conv2D(16, 3, padding="same", name="conv1_conv")(inputs)
     x = layers.BatchNormalization(name="conv1_bn")(x)
     x = layers.Activation("relu", name="conv1_relu")(x)
     for i, (filters, pooling, dropout) in enumerate(CUSTOM_LAYERS, start=1):
+        dropout = dropout if block_dropout else 0.0
         x = custom_res_layer(x, filters, pooling, dropout, name=f"block{i}", identity_shortcut=identity_shortcuts)
     if pooled_head:
         x = pooled_classifier(x, args)
