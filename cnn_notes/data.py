@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnn_notes.models.arguments import _is_int
+from cnn_notes.models.arguments import _is_int, check_int
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
@@ -44,33 +44,25 @@ class Dataset:
         return f"Dataset({self.name}: {shape} images, {self.classes} classes; {sizes})"
 
 
-def _check_size(size):
-    if not _is_int(size) or size < 1:
-        raise ValueError(f"`size` must be a positive integer (height and width). Received: size={size!r}")
-    return int(size)
-
-
 def _check_channels(channels):
     if channels not in (1, 3):
         raise ValueError(f"`channels` must be 1 (grey) or 3 (grey repeated, for RGB models). Received: channels={channels!r}")
     return channels
 
 
+def _check_fraction(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"`{argument}` must be a number in (0, 1). Received: {argument}={value!r}")
+
+
 def _check_fractions(val_fraction, test_fraction):
-    for argument, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-            raise ValueError(f"`{argument}` must be a number in (0, 1). Received: {argument}={value!r}")
+    _check_fraction(val_fraction, "val_fraction")
+    _check_fraction(test_fraction, "test_fraction")
     if val_fraction + test_fraction >= 1:
         raise ValueError(
             "`val_fraction` + `test_fraction` must leave some data to train on (sum below 1). "
             f"Received: val_fraction={val_fraction!r}, test_fraction={test_fraction!r}"
         )
-
-
-def _check_seed(seed):
-    if not _is_int(seed) or seed < 0:
-        raise ValueError(f"`seed` must be a non-negative integer. Received: seed={seed!r}")
-    return int(seed)
 
 
 def _resize(images, size, channels):
@@ -107,7 +99,7 @@ def digits(*, size=8, channels=1, val_fraction=0.2, test_fraction=0.2, seed=0):
         val_fraction, test_fraction: the shares of each class held out for validation and for the test.
         seed: fixes the split.
     """
-    size, channels, seed = _check_size(size), _check_channels(channels), _check_seed(seed)
+    size, channels, seed = check_int(size, "size", minimum=1), _check_channels(channels), check_int(seed, "seed")
     _check_fractions(val_fraction, test_fraction)
     from sklearn.datasets import load_digits
 
@@ -152,11 +144,10 @@ def cifar10(*, size=32, limit=None, val_fraction=0.1, seed=0, cache_dir=None):
     put the file. ``limit`` keeps that many training images (a seeded random choice), for a CPU; the validation set
     is ``val_fraction`` of what is kept, and the test set is the official one, also cut to ``limit`` if smaller.
     """
-    size, seed = _check_size(size), _check_seed(seed)
+    size, seed = check_int(size, "size", minimum=1), check_int(seed, "seed")
     if limit is not None and (not _is_int(limit) or limit < 10):
         raise ValueError(f"`limit` must be None or an integer of at least 10. Received: limit={limit!r}")
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
-        raise ValueError(f"`val_fraction` must be a number in (0, 1). Received: val_fraction={val_fraction!r}")
+    _check_fraction(val_fraction, "val_fraction")
     directory = Path(cache_dir).expanduser() if cache_dir is not None else Path.home() / ".keras" / "datasets"
     path = directory / CIFAR10_ARCHIVE
     if not path.is_file():

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from cnn_notes.data import Dataset
-from cnn_notes.models.arguments import _is_int
+from cnn_notes.models.arguments import check_int
 
 OPTIMIZERS = ("sgd", "adam")
 
@@ -64,15 +64,9 @@ def seed_everything(seed):
     deterministic ops. Call it before building the model: the initial weights come from these seeds."""
     import tensorflow as tf
 
-    _check_nonnegative_int(seed, "seed")
+    check_int(seed, "seed")
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def _check_nonnegative_int(value, argument, minimum=0):
-    if not _is_int(value) or value < minimum:
-        raise ValueError(f"`{argument}` must be an integer of at least {minimum}. Received: {argument}={value!r}")
-    return int(value)
 
 
 def _check_positive_number(value, argument):
@@ -127,9 +121,9 @@ def _check_fit_args(model, data, epochs, batch_size, record_steps, verbose):
             f"`model` ends in {outputs} outputs but `data` has {data.classes} classes: build it with "
             f"classes={data.classes}. Received: model={model.name!r}"
         )
-    _check_nonnegative_int(epochs, "epochs", minimum=1)
-    _check_nonnegative_int(batch_size, "batch_size", minimum=1)
-    _check_nonnegative_int(record_steps, "record_steps")
+    check_int(epochs, "epochs", minimum=1)
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(record_steps, "record_steps")
     if verbose not in (0, 1, 2):
         raise ValueError(f"`verbose` must be 0 (silent), 1 (progress bar) or 2 (a line per epoch). Received: verbose={verbose!r}")
 
@@ -158,9 +152,9 @@ def fit(
     since a progress bar is not a stable output.
     """
     _check_fit_args(model, data, epochs, batch_size, record_steps, verbose)
-    seed = _check_nonnegative_int(seed, "seed")
+    seed = check_int(seed, "seed")
     if max_steps is not None:
-        max_steps = _check_nonnegative_int(max_steps, "max_steps", minimum=1)
+        max_steps = check_int(max_steps, "max_steps", minimum=1)
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate, momentum),
         loss=keras.losses.SparseCategoricalCrossentropy(),

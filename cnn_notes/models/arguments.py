@@ -143,6 +143,13 @@ def check_rate(value, argument):
     return float(value)
 
 
+def check_int(value, argument, minimum=0):
+    """Checks an integer option of at least ``minimum`` (a size, a seed, a count of epochs)."""
+    if not _is_int(value) or value < minimum:
+        raise ValueError(f"`{argument}` must be an integer of at least {minimum}. Received: {argument}={value!r}")
+    return int(value)
+
+
 def check_bool(value, argument):
     """Checks a True/False option."""
     if not isinstance(value, bool):
