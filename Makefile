@@ -34,11 +34,12 @@ $(STAMP): requirements.txt pyproject.toml tools/ipython_kernel_config.py
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
+# Both measure themselves against their floor (tools/pytest_timing.py) and print the ratio.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not site" tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -p tools.pytest_timing --timing-report=unit -m "not site" tests
 
 nbval: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env book
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder -p tools.pytest_timing -p tools.nbval_shared_kernel --timing-report=nbval --nbval --nbval-current-env book
 
 # Browser tests of the built book in headless Chromium; run after `make book`. They need nothing from
 # tests/conftest.py, which imports TensorFlow (seconds): --noconftest skips it.
@@ -46,7 +47,9 @@ site: $(STAMP)
 	bash tools/install_browser.sh
 	$(BIN)/python -m pytest --noconftest -m site tests/test_site.py
 
-test: unit nbval book site
+# The stages in order, each timed; the breakdown is printed at the end, also when a stage fails.
+test:
+	$(PYTHON) tools/test_stages.py setup unit nbval book site
 
 # Re-executes every notebook in place, in the same environment as nbval, after a builder changed.
 # One chapter: make notebooks NOTEBOOKS="book/en/vgg.ipynb book/zh/vgg.ipynb"

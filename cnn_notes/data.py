@@ -1,12 +1,13 @@
-"""The data the book trains on: scikit-learn's handwritten digits offline, CIFAR-10 where a network is at hand.
+"""The data the book trains on: handwritten digits that ship with the package, CIFAR-10 where a network is at hand.
 
 ``digits()`` loads the 1,797 real 8x8 greyscale digits of the UCI optical-recognition data set (Alpaydin &
-Kaynak 1998) that ship inside scikit-learn, so nothing is downloaded, and splits them into a train, a validation
-and a test set, stratified and seeded. For the post's models, whose input is 32x32x3, it resizes them
-(bilinear) and repeats the grey channel. ``cifar10()`` reads Krizhevsky's CIFAR-10 from Keras' download cache,
+Kaynak 1998), which ship inside this package (scikit-learn's copy), so nothing is downloaded, and splits them
+into a train, a validation and a test set, stratified and seeded. For the post's models, whose input is
+32x32x3, it resizes them (bilinear) and repeats the grey channel. ``cifar10()`` reads Krizhevsky's CIFAR-10 from Keras' download cache,
 downloading it first when it is not there; CI never does.
 """
 
+import functools
 import pickle
 import tarfile
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import numpy as np
 
 from cnn_notes.models.arguments import _is_int, check_int
 
+DIGITS_FILE = Path(__file__).parent / "datasets" / "digits.csv.gz"
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
 CIFAR10_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
@@ -91,7 +93,8 @@ def _split(y, val_fraction, test_fraction, seed):
 
 
 def digits(*, size=8, channels=1, val_fraction=0.2, test_fraction=0.2, seed=0):
-    """scikit-learn's 1,797 handwritten digits (8x8, 10 classes) as a seeded, stratified ``Dataset``.
+    """The 1,797 handwritten digits of Alpaydin & Kaynak (1998), 8x8 and 10 classes, as a seeded, stratified
+    ``Dataset``. They ship with the package (``cnn_notes/datasets/digits.csv.gz``, scikit-learn's copy).
 
     Args:
         size: height and width of the images; 8 is the native size, 32 the post's models' input.
@@ -101,12 +104,9 @@ def digits(*, size=8, channels=1, val_fraction=0.2, test_fraction=0.2, seed=0):
     """
     size, channels, seed = check_int(size, "size", minimum=1), _check_channels(channels), check_int(seed, "seed")
     _check_fractions(val_fraction, test_fraction)
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
+    images, y = _read_digits()
     # Pixel values are counts of set pixels in 4x4 blocks of the original 32x32 bitmaps: 0 to 16.
-    x = (bunch.images.astype("float32") / 16.0)[..., np.newaxis]
-    y = bunch.target.astype("int32")
+    x = (images.astype("float32") / 16.0)[..., np.newaxis]
     x = _resize(x, size, channels)
     index = _split(y, val_fraction, test_fraction, seed)
     return Dataset(
@@ -116,6 +116,15 @@ def digits(*, size=8, channels=1, val_fraction=0.2, test_fraction=0.2, seed=0):
         x_test=x[index["test"]], y_test=y[index["test"]],
         classes=10,
     )  # fmt: skip
+
+
+@functools.cache
+def _read_digits():
+    """The shipped digits as ``(1797, 8, 8)`` pixel counts and ``(1797,)`` int32 labels."""
+    table = np.loadtxt(DIGITS_FILE, delimiter=",", dtype="int64")
+    images, labels = table[:, :-1].reshape(-1, 8, 8), table[:, -1].astype("int32")
+    images.flags.writeable = labels.flags.writeable = False  # cached: nobody may change them
+    return images, labels
 
 
 def _read_cifar_archive(path):

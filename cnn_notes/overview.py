@@ -7,15 +7,12 @@ parameters and MACs counted from the model, the year and the published top-1 acc
 shared), so no CJK font is needed in a figure.
 """
 
-import gc
 
 import numpy as np
 
-from cnn_notes.analysis import count_macs, param_counts
 from cnn_notes.profiling import label_points, plot_compare
 from cnn_notes.references import OVERVIEW
-from cnn_notes.models.registry import build
-from cnn_notes.tables import format_table
+from cnn_notes.tables import default_facts, format_table
 
 COLUMNS = ("name", "model", "year", "params", "gmacs", "top1", "top1_source")
 MARKER_AREA = 40.0  # the timeline's points, in points squared
@@ -33,19 +30,16 @@ def overview_frame():
 
     rows = []
     for arch in OVERVIEW:
-        model = build(arch.model)
+        facts = default_facts(arch.model)  # one build per model and process
         rows.append({
             "name": arch.label,
             "model": arch.model,
             "year": arch.year,
-            "params": param_counts(model).total,
-            "gmacs": count_macs(model) / 1e9,
+            "params": facts.counts.total,
+            "gmacs": facts.gmacs,
             "top1": np.nan if arch.top1 is None else float(arch.top1),
             "top1_source": arch.top1_source,
         })  # fmt: skip
-        # VGG-16 alone holds 0.55 GB of weights: keep one model at a time.
-        del model
-        gc.collect()
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -1,5 +1,7 @@
 """Plain-text tables for the chapters: each model's computed numbers beside its public reference."""
 
+import functools
+import gc
 import math
 from collections import namedtuple
 
@@ -11,7 +13,9 @@ Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "
 
 
 def _reference(name, model, counts):
-    """The first applicable reference for ``name``: (source, shown value, whether ``model`` matches it)."""
+    """The first applicable reference for ``name``: (source, shown value, whether ``model`` matches it).
+
+    ``model`` is a ``keras.Model`` or the ``Facts`` of one."""
     if name in POST:
         ref = POST[name]
         return "the post", f"{ref.total:,}", (counts.total, counts.non_trainable) == tuple(ref)
@@ -45,7 +49,8 @@ def matches_paper(model, figure):
 
 
 def check_models(names):
-    """Builds each model with its defaults and compares its parameter count with its reference.
+    """Builds each model with its defaults (once per process: ``default_facts``) and compares its parameter
+    count with its reference.
 
     Returns one ``Check`` per model: total and trainable parameters, GMACs at the default input size, the
     reference's source and value, and whether they match (``None`` where no public reference exists).
@@ -56,11 +61,34 @@ def check_models(names):
         get_builder(name)  # the registry's ValueError, with close matches, before anything is built
     checks = []
     for name in names:
-        model = build(name)
-        counts = param_counts(model)
-        source, reference, match = _reference(name, model, counts)
-        checks.append(Check(name, counts.total, counts.trainable, count_macs(model) / 1e9, source, reference, match))
+        facts = default_facts(name)
+        source, reference, match = _reference(name, facts, facts.counts)
+        checks.append(Check(name, facts.counts.total, facts.counts.trainable, facts.gmacs, source, reference, match))
     return checks
+
+
+# What the tables need of a model: its counts, its MACs and, for the papers' way of counting, the path and
+# shape of every trainable weight (``paper_count`` reads ``trainable_weights`` of this as of a model).
+Facts = namedtuple("Facts", ["counts", "gmacs", "trainable_weights"])
+_Weight = namedtuple("_Weight", ["path", "shape"])
+
+
+@functools.cache
+def default_facts(name):
+    """The ``Facts`` of one model built with its defaults: built once per process, then remembered.
+
+    A builder is a function of its arguments (every layer named, nothing random in the structure), so the
+    numbers of the default model cannot change within a process; the book's twin chapters, which ``make
+    nbval`` runs one after the other in one kernel, print them from one build. A new process builds again.
+    The references they are compared with are read anew at every call.
+    """
+    model = build(name)
+    weights = tuple(_Weight(w.path, tuple(w.shape)) for w in model.trainable_weights)
+    facts = Facts(param_counts(model), count_macs(model) / 1e9, weights)
+    # VGG-16 alone holds 0.55 GB of weights: keep only the numbers.
+    del model
+    gc.collect()
+    return facts
 
 
 def format_table(header, rows, right=()):

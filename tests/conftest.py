@@ -1,13 +1,19 @@
-"""Shared fixtures. TensorFlow's start-up logging is silenced before anything imports it."""
+"""Shared fixtures. TensorFlow's start-up logging is silenced before anything imports it.
+
+Building the models is most of what the unit tests cost (``make unit`` prints the ratio to that floor), so
+every model is built with its defaults once, and once more small, and the tests share those builds.
+"""
 
 import functools
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
 import cnn_notes
+from tools.pytest_timing import record_build
 
 
 @functools.lru_cache(maxsize=2)
@@ -15,9 +21,27 @@ def default_model(name):
     """The model built with default arguments, kept while the tests of that model run.
 
     Tests are ordered by model (below), so a cache of two is enough and memory stays bounded even for the
-    VGG family (about 0.5 GB of weights each).
+    VGG family (about 0.5 GB of weights each). Its first build counts towards the unit tests' floor.
     """
-    return cnn_notes.build(name)
+    start = time.perf_counter()
+    model = cnn_notes.build(name)
+    record_build("model", name, time.perf_counter() - start)
+    return model
+
+
+@functools.lru_cache(maxsize=2)
+def small_model(name):
+    """The model at its stated minimum size with a 7-class linear top: the checks of the builder's options."""
+    size = min_size(name)
+    return cnn_notes.build(name, classes=7, classifier_activation=None, input_shape=(size, size, 3))
+
+
+@functools.cache
+def min_size(name):
+    """The smallest input side the model states, read from the error it raises below it (nothing is built)."""
+    with pytest.raises(ValueError, match=r"at least (\d+)x\1") as info:
+        cnn_notes.build(name, input_shape=(1, 1, 3))
+    return int(str(info.value).split("at least ")[1].split("x")[0])
 
 
 @functools.lru_cache(maxsize=1)
@@ -25,7 +49,10 @@ def keras_reference(attribute):
     """keras.applications' model of that name, without weights, shared by the tests that compare with it."""
     import keras
 
-    return getattr(keras.applications, attribute)(weights=None)
+    start = time.perf_counter()
+    model = getattr(keras.applications, attribute)(weights=None)
+    record_build("keras", attribute, time.perf_counter() - start)
+    return model
 
 
 def _model_of(item):

@@ -189,7 +189,7 @@ def test_one_small_pair_end_to_end(tmp_path, capsys):
         "--batch-sizes",
         "1",
         "--rounds",
-        "2",
+        "1",
         "--min-seconds",
         "0",
     ]

@@ -1,10 +1,11 @@
 """Every registered model against its references: parameters, output shapes, MACs, determinism."""
 
+import functools
 import re
 
 import keras
 import pytest
-from conftest import default_model, keras_reference
+from conftest import default_model, keras_reference, min_size, small_model
 
 import cnn_notes
 from cnn_notes.references import (
@@ -65,22 +66,29 @@ def test_equals_keras_applications_built_live(name):
     assert cnn_notes.count_macs(ours) == cnn_notes.count_macs(reference)
 
 
+TORCHVISION_RESNETS = ("resnet50", "resnet101", "resnet152")
+
+
+@functools.lru_cache(maxsize=1)
+def _torchvision_resnet(name):
+    """torchvision's ResNet: v1.5 (the stride in the 3x3), no bias before BatchNorm. Neither option changes
+    the other's figure (the stride moves no weight; a bias adds no multiply), so one build serves both tests."""
+    return cnn_notes.build(name, use_bias=False, stride_in_3x3=True)
+
+
 @pytest.mark.parametrize("name", sorted(set(TORCHVISION) - set(TORCHVISION_PARAMS_DIFFER)))
 def test_trainable_params_equal_torchvision(name):
     # torchvision's num_params counts learnable parameters only. Its ResNet-50/101/152 have no conv bias
     # before BatchNorm, which keras.applications' (and our defaults) have.
-    if name in ("resnet50", "resnet101", "resnet152"):
-        model = cnn_notes.build(name, use_bias=False)
-    else:
-        model = default_model(name)
+    model = _torchvision_resnet(name) if name in TORCHVISION_RESNETS else default_model(name)
     assert cnn_notes.param_counts(model).trainable == TORCHVISION[name].num_params
 
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION))
 def test_macs_within_one_percent_of_torchvision(name):
     # torchvision's ResNet-50/101/152 are "v1.5" (stride in the 3x3); some figures are at another input size.
-    if name in ("resnet50", "resnet101", "resnet152"):
-        model = cnn_notes.build(name, stride_in_3x3=True)
+    if name in TORCHVISION_RESNETS:
+        model = _torchvision_resnet(name)
     elif name in TORCHVISION_INPUT_SIZE:
         size = TORCHVISION_INPUT_SIZE[name]
         model = cnn_notes.build(name, input_shape=(size, size, 3))
@@ -146,49 +154,68 @@ def test_automatic_names_are_recognised():
     ]
 
 
-@pytest.mark.parametrize("name", CODE_PATHS)
+@pytest.mark.parametrize("name", MODELS)
+def test_a_second_build_has_the_same_layer_names(name):
+    # Auto-numbered layer names (conv2d_13) would differ between two builds in one process, and with them
+    # every summary. The second build is the small one below, with its own input size and classes: the
+    # same names, in the same order.
+    assert [layer.name for layer in small_model(name).layers] == [layer.name for layer in default_model(name).layers]
+    assert "\x1b[" not in cnn_notes.format_summary(default_model(name))
+
+
+@pytest.mark.parametrize("name", ["custom_vgg", "resnet20_cifar", "googlenet"])
 def test_summary_is_identical_for_two_builds(name):
-    first = cnn_notes.format_summary(default_model(name))
-    second = cnn_notes.format_summary(cnn_notes.build(name))
-    # Auto-numbered layer names (conv2d_13) would differ between the two builds.
-    assert first == second
-    assert "\x1b[" not in first
+    assert cnn_notes.format_summary(default_model(name)) == cnn_notes.format_summary(cnn_notes.build(name))
 
 
 @pytest.mark.parametrize("name", CODE_PATHS)
-@pytest.mark.parametrize("pooling", ["avg", "max"])
-def test_feature_extractor_pools_to_a_vector(name, pooling):
-    # pooling=None (the 4-D feature map) is checked at the minimum size below.
-    size = _min_size(name)
-    model = cnn_notes.build(name, include_top=False, pooling=pooling, input_shape=(size, size, 3))
+def test_feature_extractor_pools_to_a_vector(name):
+    # Each builder hands `pooling` to the shared head (heads.global_pool): "max" is the option no default
+    # takes; both options are checked on one model below, and pooling=None (the 4-D map) after that.
+    size = min_size(name)
+    model = cnn_notes.build(name, include_top=False, pooling="max", input_shape=(size, size, 3))
+    assert len(model.output.shape) == 2 and model.output.shape[0] is None and model.output.shape[1] >= 1
+    assert isinstance(model.layers[-1], keras.layers.GlobalMaxPooling2D)
+    # Below the pooling is the trunk of the model with the top: the same layers, up to the head.
+    names = [layer.name for layer in model.layers[:-1]]
+    assert names == [layer.name for layer in small_model(name).layers][: len(names)]
+
+
+@pytest.mark.parametrize(("pooling", "layer"), [("avg", "GlobalAveragePooling2D"), ("max", "GlobalMaxPooling2D")])
+def test_both_pooling_options(pooling, layer):
+    model = cnn_notes.build("resnet20_cifar", include_top=False, pooling=pooling)
+    assert type(model.layers[-1]).__name__ == layer and tuple(model.output.shape) == (None, 64)
+
+
+# One model per head: the post's flattening head, AlexNet's and VGG's dense layers, the pooled heads.
+FEATURE_MAPS = ["custom_vgg", "custom_densenet", "alexnet", "vgg11", "googlenet", "resnet50", "efficientnet_b0"]
+
+
+@pytest.mark.parametrize("name", FEATURE_MAPS)
+def test_without_the_top_and_pooling_the_output_is_the_feature_map(name):
+    size = min_size(name)
+    model = cnn_notes.build(name, include_top=False, pooling=None, input_shape=(size, size, 3))
     shape = tuple(model.output.shape)
-    assert len(shape) == 2 and shape[0] is None and shape[1] >= 1
+    assert len(shape) == 4 and shape[0] is None and all(d >= 1 for d in shape[1:])
+    names = [layer.name for layer in model.layers]
+    assert names == [layer.name for layer in small_model(name).layers][: len(names)]
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_custom_classes_and_logits(name):
-    model = cnn_notes.build(name, classes=7, classifier_activation=None, input_shape=_small_top_shape(name))
+    model = small_model(name)
     assert tuple(model.outputs[0].shape) == (None, 7)
     assert model.layers[-1].activation is keras.activations.linear
 
 
-def _small_top_shape(name):
-    """A small input that still builds with the top: the model's stated minimum size."""
-    return (_min_size(name),) * 2 + (3,)
-
-
-def _min_size(name):
-    with pytest.raises(ValueError, match=r"at least (\d+)x\1") as info:
-        cnn_notes.build(name, input_shape=(1, 1, 3))
-    return int(str(info.value).split("at least ")[1].split("x")[0])
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_stated_minimum_size_is_exact(name):
-    size = _min_size(name)
-    model = cnn_notes.build(name, include_top=False, pooling=None, input_shape=(size, size, 3))
-    shape = tuple(model.output.shape)
-    assert len(shape) == 4 and shape[0] is None and all(d >= 1 for d in shape[1:])
+    # The small model is built at the stated minimum: every feature map in it keeps at least one pixel.
+    # One pixel less is refused before any layer is built.
+    size = min_size(name)
+    assert tuple(small_model(name).input.shape) == (None, size, size, 3)
+    maps = [layer.output.shape for layer in small_model(name).layers if len(layer.output.shape) == 4]
+    assert maps and all(d >= 1 for shape in maps for d in shape[1:])
     with pytest.raises(ValueError, match=f"at least {size}x{size}"):
         cnn_notes.build(name, input_shape=(size - 1, size, 3))
 

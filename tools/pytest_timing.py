@@ -1,0 +1,110 @@
+"""A pytest plugin that measures a test stage against its floor and says how far above it the stage ran.
+
+``make unit`` and ``make nbval`` load it (``-p tools.pytest_timing --timing-report=unit``). At the end it prints
+one line and writes ``_build/test-report/<stage>.json``, which ``tools/test_stages.py`` (``make test``) reads
+for its breakdown.
+
+The floors, measured in the same run, on the same machine and under the same load:
+
+- **unit**: building every registered model and every keras.applications twin once is work no test suite of
+  these models can skip. ``tests/conftest.py`` times each first build (:func:`record_build`); the floor is
+  their sum over the workers.
+- **nbval**: each notebook must start a kernel, import TensorFlow and run its cells once. A notebook's share
+  is its cells' time plus one kernel start with TensorFlow's import (timed where ``tools/nbval_shared_kernel.py``
+  starts a kernel); the floor is the larger of the longest notebook and their total over the workers, which
+  is what a perfect scheduler of one kernel per notebook would reach. Sharing a kernel between notebooks
+  saves starts the floor counts, so nbval can run below it.
+"""
+
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+REPORT_DIR = Path("_build/test-report")
+
+# First builds timed in this process: (kind, name) -> seconds. Filled by tests/conftest.py.
+_builds = {}
+
+
+# Notebook path -> (seconds before its first cell, whether a kernel was started for it). Filled by
+# tools/nbval_shared_kernel.py.
+_setups = {}
+
+
+def record_build(kind, name, seconds):
+    """Counts the first build of a model (``kind`` "model" or "keras") towards the unit floor."""
+    _builds.setdefault((kind, name), seconds)
+
+
+def record_notebook_setup(path, seconds, fresh):
+    """Notes what a notebook cost before its first cell: a kernel start (``fresh``) or a reset."""
+    _setups[path] = (seconds, fresh)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--timing-report", default=None, help="stage name: measure it against its floor")
+
+
+def pytest_configure(config):
+    stage = config.getoption("timing_report")
+    if stage and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(_Report(config, stage), "timing-report")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    # On an xdist worker: hand the builds it timed to the controller.
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["timed_builds"] = json.dumps([[k, n, s] for (k, n), s in _builds.items()])
+        session.config.workeroutput["timed_setups"] = json.dumps(_setups)
+
+
+class _Report:
+    def __init__(self, config, stage):
+        self.config, self.stage = config, stage
+        self.start = time.perf_counter()
+        self.per_file = defaultdict(float)
+        self.builds = {}
+        self.setups = {}
+
+    def pytest_runtest_logreport(self, report):
+        # setup + call + teardown of every item; nbval starts a notebook's kernel in its first item's setup.
+        self.per_file[report.nodeid.split("::")[0]] += report.duration
+
+    def pytest_testnodedown(self, node, error):
+        for kind, name, seconds in json.loads(getattr(node, "workeroutput", {}).get("timed_builds", "[]")):
+            # A model built on both workers counts once, at its faster build.
+            self.builds[kind, name] = min(seconds, self.builds.get((kind, name), seconds))
+        self.setups.update(json.loads(getattr(node, "workeroutput", {}).get("timed_setups", "{}")))
+
+    def pytest_terminal_summary(self, terminalreporter):
+        wall = time.perf_counter() - self.start
+        workers = self.config.getoption("numprocesses", None) or 1
+        # Without xdist, the builds and setups were timed in this process.
+        self.builds, self.setups = self.builds or dict(_builds), self.setups or dict(_setups)
+        if self.stage == "nbval":
+            starts = [seconds for seconds, fresh in self.setups.values() if fresh]
+            start = sum(starts) / len(starts) if starts else 0.0
+            files = [total - self.setups.get(path, (0.0, True))[0] + start for path, total in self.per_file.items()]
+            floor = max(max(files, default=0.0), sum(files) / workers)
+            basis = (
+                f"{len(files)} notebooks, each a kernel start with TensorFlow's import ({start:.1f} s, "
+                f"{len(starts)} started) and its cells once, over {workers} workers"
+            )
+        else:
+            models = sum(1 for kind, _ in self.builds if kind == "model")
+            twins = len(self.builds) - models
+            floor = sum(self.builds.values()) / workers
+            basis = f"{models} models and {twins} keras.applications twins built once, over {workers} workers"
+        ratio = wall / floor if floor else float("nan")
+        terminalreporter.write_line(f"{self.stage}: {wall:.0f} s, floor {floor:.0f} s ({basis}): {ratio:.2f}x")
+        REPORT_DIR.mkdir(parents=True, exist_ok=True)
+        slowest = sorted(self.per_file.items(), key=lambda item: -item[1])
+        report = {
+            "stage": self.stage, "wall_s": round(wall, 1), "floor_s": round(floor, 1), "ratio": round(ratio, 2),
+            "basis": basis, "seconds_per_file": {path: round(seconds, 1) for path, seconds in slowest},
+        }  # fmt: skip
+        (REPORT_DIR / f"{self.stage}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

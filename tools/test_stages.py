@@ -1,0 +1,50 @@
+"""``make test``: runs the test stages one after another and prints how long each took.
+
+Usage: python3 tools/test_stages.py STAGE [STAGE ...]   (each a make target: setup unit nbval book site)
+
+Stops at the first stage that fails, and prints the breakdown either way: the stage, its wall time, and for
+the stages measured against a floor (``tools/pytest_timing.py``) the floor and the ratio. Standard library only:
+it runs before the virtual environment exists.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPORT_DIR = Path("_build/test-report")
+
+
+def run(stages):
+    make = os.environ.get("MAKE", "make")
+    for stale in REPORT_DIR.glob("*.json"):
+        stale.unlink()
+    rows, status = [], 0
+    for stage in stages:
+        start = time.perf_counter()
+        status = subprocess.call([make, "--no-print-directory", stage])
+        rows.append((stage, time.perf_counter() - start, status))
+        if status:
+            break
+    print(breakdown(rows), flush=True)
+    return status
+
+
+def breakdown(rows):
+    lines = ["", "make test, stage by stage:", f"  {'stage':<7}{'seconds':>9}{'floor':>8}{'ratio':>7}"]
+    for stage, seconds, status in rows:
+        report = REPORT_DIR / f"{stage}.json"
+        floor = ratio = ""
+        if report.exists():
+            measured = json.loads(report.read_text())
+            floor, ratio = f"{measured['floor_s']:.0f}", f"{measured['ratio']:.2f}x"
+        failed = "  FAILED" if status else ""
+        lines.append(f"  {stage:<7}{seconds:>9.0f}{floor:>8}{ratio:>7}{failed}")
+    lines.append(f"  {'total':<7}{sum(seconds for _, seconds, _ in rows):>9.0f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))
