@@ -88,6 +88,7 @@ def pytest_unconfigure(config):
     _kernel = None
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which turns the xdist_group marks into the groups
 def pytest_collection_modifyitems(config, items):
     # The two languages of a chapter run one after the other on one worker (--dist loadgroup), so the second
     # finds in the kernel what the first built (cnn_notes.tables.default_facts). Longest chapter first, so the
