@@ -3,8 +3,8 @@
 ``digits()`` loads the 1,797 real 8x8 greyscale digits of the UCI optical-recognition data set (Alpaydin &
 Kaynak 1998), which ship inside this package (scikit-learn's copy), so nothing is downloaded, and splits them
 into a train, a validation and a test set, stratified and seeded. For the post's models, whose input is
-32x32x3, it resizes them (bilinear) and repeats the grey channel. ``cifar10()`` reads Krizhevsky's CIFAR-10 from Keras' download cache,
-downloading it first when it is not there; CI never does.
+32x32x3, it resizes them (bilinear) and repeats the grey channel. ``cifar10()`` reads Krizhevsky's CIFAR-10
+from Keras' download cache, downloading it first when it is not there; CI never does.
 """
 
 import functools

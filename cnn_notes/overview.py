@@ -7,7 +7,6 @@ parameters and MACs counted from the model, the year and the published top-1 acc
 shared), so no CJK font is needed in a figure.
 """
 
-
 import numpy as np
 
 from cnn_notes.profiling import label_points, plot_compare

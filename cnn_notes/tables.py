@@ -12,10 +12,9 @@ from cnn_notes.models.registry import build, get_builder
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
 
 
-def _reference(name, model, counts):
-    """The first applicable reference for ``name``: (source, shown value, whether ``model`` matches it).
-
-    ``model`` is a ``keras.Model`` or the ``Facts`` of one."""
+def _reference(name, facts):
+    """The first applicable reference for ``name``: (source, shown value, whether ``facts`` match it)."""
+    counts = facts.counts
     if name in POST:
         ref = POST[name]
         return "the post", f"{ref.total:,}", (counts.total, counts.non_trainable) == tuple(ref)
@@ -27,7 +26,7 @@ def _reference(name, model, counts):
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
     if name in PAPERS:
-        return "paper", f"{PAPERS[name].params_millions}M", matches_paper(model, PAPERS[name])
+        return "paper", f"{PAPERS[name].params_millions}M", matches_paper(facts, PAPERS[name])
     return "-", "-", None
 
 
@@ -62,7 +61,7 @@ def check_models(names):
     checks = []
     for name in names:
         facts = default_facts(name)
-        source, reference, match = _reference(name, facts, facts.counts)
+        source, reference, match = _reference(name, facts)
         checks.append(Check(name, facts.counts.total, facts.counts.trainable, facts.gmacs, source, reference, match))
     return checks
 

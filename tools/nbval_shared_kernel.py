@@ -60,8 +60,9 @@ def _setup(self):
     start = time.perf_counter()
     fresh = _kernel is None or not _kernel.is_alive()
     if fresh:
-        kernel_name = CURRENT_ENV_KERNEL_NAME if config.option.nbval_current_env else config.option.nbval_kernel_name
-        _kernel = RunningKernel(kernel_name, cwd=folder, startup_timeout=config.option.nbval_kernel_startup_timeout)
+        # pytest_configure made sure of --nbval-current-env: the kernel runs this environment's python.
+        timeout = config.option.nbval_kernel_startup_timeout
+        _kernel = RunningKernel(CURRENT_ENV_KERNEL_NAME, cwd=folder, startup_timeout=timeout)
         _run_silently(_kernel, WARM_UP, timeout=120)
     else:
         _run_silently(_kernel, RESET.format(folder=folder), timeout=120)
