@@ -2,10 +2,14 @@
 
 import functools
 import gc
+import hashlib
+import json
 import math
+import os
 from collections import namedtuple
+from pathlib import Path
 
-from cnn_notes.analysis import count_macs, param_counts, stage_shapes
+from cnn_notes.analysis import ParamCounts, count_macs, param_counts, stage_shapes
 from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
 from cnn_notes.models.registry import build, get_builder
 
@@ -72,22 +76,85 @@ Facts = namedtuple("Facts", ["counts", "gmacs", "trainable_weights"])
 _Weight = namedtuple("_Weight", ["path", "shape"])
 
 
+# A folder where default models' facts are kept between processes (``make test`` sets it: the unit tests build
+# every default model, and nbval's tables then read their facts instead of building each model again).
+MEMO_VARIABLE = "CNN_NOTES_FACTS_MEMO"
+
+
 @functools.cache
 def default_facts(name):
     """The ``Facts`` of one model built with its defaults: built once per process, then remembered.
 
     A builder is a function of its arguments (every layer named, nothing random in the structure), so the
     numbers of the default model cannot change within a process; the book's twin chapters, which ``make
-    nbval`` runs one after the other in one kernel, print them from one build. A new process builds again.
-    The references they are compared with are read anew at every call.
+    nbval`` runs one after the other in one kernel, print them from one build. A new process builds again,
+    unless the environment variable ``CNN_NOTES_FACTS_MEMO`` names a folder that holds them under this
+    package's fingerprint (``remember_facts``). The references they are compared with are read anew at every
+    call.
     """
+    get_builder(name)  # an unknown name is refused before any file is looked up
+    memo = _memo_file(name)
+    if memo is not None and memo.exists():
+        return _facts_from_json(memo.read_text(encoding="utf-8"))
     model = build(name)
-    weights = tuple(_Weight(w.path, tuple(w.shape)) for w in model.trainable_weights)
-    facts = Facts(param_counts(model), count_macs(model) / 1e9, weights)
+    facts = facts_of(model)
     # VGG-16 alone holds 0.55 GB of weights: keep only the numbers.
     del model
     gc.collect()
+    if memo is not None:
+        _write(memo, facts)
     return facts
+
+
+def facts_of(model):
+    """A model's ``Facts``: its parameter counts, GMACs and the path and shape of every trainable weight."""
+    weights = tuple(_Weight(w.path, tuple(w.shape)) for w in model.trainable_weights)
+    return Facts(param_counts(model), count_macs(model) / 1e9, weights)
+
+
+def remember_facts(name, model):
+    """Stores the facts of ``model``, the default build of ``name``, in the memo folder, if one is set."""
+    memo = _memo_file(name)
+    if memo is not None and not memo.exists():
+        _write(memo, facts_of(model))
+
+
+@functools.cache
+def fingerprint():
+    """What a default model's facts depend on: every source file of ``cnn_notes``, and the versions of Keras
+    and TensorFlow. Facts stored under another fingerprint are never read."""
+    return source_digest(Path(__file__).resolve().parent)
+
+
+def source_digest(package):
+    """The fingerprint of the package in the folder ``package``, read now."""
+    import keras
+    import tensorflow as tf
+
+    digest = hashlib.sha256(f"keras {keras.__version__} tensorflow {tf.__version__}".encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _memo_file(name):
+    folder = os.environ.get(MEMO_VARIABLE)
+    return Path(folder) / fingerprint() / f"{name}.json" if folder else None
+
+
+def _write(path, facts):
+    # Two xdist workers or kernels may store the same model at once: each writes its own file, then renames.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"counts": list(facts.counts), "gmacs": facts.gmacs, "trainable_weights": facts.trainable_weights}
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _facts_from_json(text):
+    record = json.loads(text)
+    weights = tuple(_Weight(path, tuple(shape)) for path, shape in record["trainable_weights"])
+    return Facts(ParamCounts(*record["counts"]), record["gmacs"], weights)
 
 
 def format_table(header, rows, right=()):

@@ -13,6 +13,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pytest
 
 import cnn_notes
+from cnn_notes.tables import remember_facts
 from tools.pytest_timing import record_build
 
 
@@ -26,6 +27,8 @@ def default_model(name):
     start = time.perf_counter()
     model = cnn_notes.build(name)
     record_build("model", name, time.perf_counter() - start)
+    # Under make test, nbval's tables then read this build's numbers (cnn_notes.tables.default_facts).
+    remember_facts(name, model)
     return model
 
 
@@ -60,8 +63,11 @@ def _model_of(item):
     return callspec.params.get("name") if callspec else None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    # Run all tests of one model together, on one xdist worker (--dist loadgroup), so it is built once.
+    # Run all tests of one model together, on one xdist worker (--dist loadgroup), so it is built once. First:
+    # xdist's own hook in each worker reads the groups into the test ids, and without them loadgroup spreads
+    # a model's tests over both workers, each building it.
     items.sort(key=lambda item: _model_of(item) or "")
     for item in items:
         name = _model_of(item)

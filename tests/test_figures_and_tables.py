@@ -76,3 +76,40 @@ def test_stage_table(capsys):
 def test_format_table_aligns_columns():
     text = cnn_notes.format_table(("a", "n"), [("x", "1"), ("long", "100")], right=(1,))
     assert text.splitlines() == ["a       n", "----  ---", "x       1", "long  100"]
+
+
+def test_the_facts_memo_keeps_exactly_what_a_build_gives(tmp_path, monkeypatch):
+    # make test lets nbval's tables read the unit tests' builds: what comes back must be what a build gives.
+    from cnn_notes import tables
+
+    monkeypatch.setenv(tables.MEMO_VARIABLE, str(tmp_path))
+    model = cnn_notes.build("googlenet")
+    computed = tables.facts_of(model)
+    tables.remember_facts("googlenet", model)
+    [stored] = (tmp_path / tables.fingerprint()).iterdir()
+    assert stored.name == "googlenet.json"
+    tables.default_facts.cache_clear()
+    try:
+        assert tables.default_facts("googlenet") == computed
+        assert computed.counts.total == 6_998_552 and computed.trainable_weights[0].shape == (7, 7, 3, 64)
+        # Facts kept under another fingerprint (another source or Keras) are not this package's: never read.
+        other = tmp_path / "0000000000000000" / "custom_vgg.json"
+        other.parent.mkdir()
+        other.write_text(stored.read_text())
+        assert tables.default_facts("custom_vgg").counts.total == 307_498
+        assert (tmp_path / tables.fingerprint() / "custom_vgg.json").exists()
+    finally:
+        tables.default_facts.cache_clear()
+
+
+def test_the_fingerprint_changes_with_any_source_file(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from cnn_notes import tables
+
+    copy = shutil.copytree(Path(tables.__file__).parent, tmp_path / "cnn_notes", ignore=shutil.ignore_patterns("*.pyc"))
+    assert tables.source_digest(copy) == tables.fingerprint()
+    resnet = copy / "models" / "resnet.py"
+    resnet.write_text(resnet.read_text() + "\n# a changed builder\n")
+    assert tables.source_digest(copy) != tables.fingerprint()

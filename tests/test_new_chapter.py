@@ -62,6 +62,8 @@ def run(root, *args):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
     }
+    # The outer run's options (say -q, which cancels the -v whose lines are read below) are not the copy's.
+    env.pop("PYTEST_ADDOPTS", None)
     command = [sys.executable, *args]
     return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False)
 
