@@ -27,7 +27,10 @@ $(STAMP): requirements.txt pyproject.toml tools/ipython_kernel_config.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	mkdir -p $(IPYTHONDIR)/profile_default
 	cp tools/ipython_kernel_config.py $(IPYTHONDIR)/profile_default/ipython_kernel_config.py
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode -r requirements.txt \
+		|| { echo "uv could not install the pins (it reads UV_INDEX_URL, not pip.conf); installing with pip" >&2; \
+		     $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
