@@ -48,7 +48,7 @@ nbval: $(STAMP)
 # tests/conftest.py, which imports TensorFlow (seconds): --noconftest skips it.
 site: $(STAMP)
 	bash tools/install_browser.sh
-	$(BIN)/python -m pytest --noconftest -m site tests/test_site.py
+	$(BIN)/python -m pytest --noconftest -n $(JOBS) -m site tests/test_site.py
 
 # The stages in order, each timed; the breakdown is printed at the end, also when a stage fails.
 test:

@@ -12,9 +12,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
-import cnn_notes
-from cnn_notes.tables import remember_facts
 from tools.pytest_timing import record_build
+
+# cnn_notes (and with it TensorFlow, 5 s) is imported where a fixture first needs it, not here: under xdist the
+# controller loads this file too, and it runs no test.
 
 
 @functools.lru_cache(maxsize=2)
@@ -24,6 +25,9 @@ def default_model(name):
     Tests are ordered by model (below), so a cache of two is enough and memory stays bounded even for the
     VGG family (about 0.5 GB of weights each). Its first build counts towards the unit tests' floor.
     """
+    import cnn_notes
+    from cnn_notes.tables import remember_facts
+
     start = time.perf_counter()
     model = cnn_notes.build(name)
     record_build("model", name, time.perf_counter() - start)
@@ -35,6 +39,8 @@ def default_model(name):
 @functools.lru_cache(maxsize=2)
 def small_model(name):
     """The model at its stated minimum size with a 7-class linear top: the checks of the builder's options."""
+    import cnn_notes
+
     size = min_size(name)
     return cnn_notes.build(name, classes=7, classifier_activation=None, input_shape=(size, size, 3))
 
@@ -42,6 +48,8 @@ def small_model(name):
 @functools.cache
 def min_size(name):
     """The smallest input side the model states, read from the error it raises below it (nothing is built)."""
+    import cnn_notes
+
     with pytest.raises(ValueError, match=r"at least (\d+)x\1") as info:
         cnn_notes.build(name, input_shape=(1, 1, 3))
     return int(str(info.value).split("at least ")[1].split("x")[0])
