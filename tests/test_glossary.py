@@ -10,8 +10,8 @@ that
 * every term the book uses is used by a Chinese chapter, by one of the chapters its row links, and a term marked
   ``glossary_only`` by none (the mark must stay true).
 
-What is not prose is left out before reading: code (inline and fenced, but a MyST directive's body is prose),
-math, link targets, citation keys, URLs. Emphasis marks and the line breaks inside Chinese sentences are removed,
+What is not prose is left out before reading, as ``tests/test_prose_figures.py`` leaves it out: code (inline and
+fenced, but a MyST directive's body is prose), math, link targets, citation keys, URLs. Emphasis marks and the line breaks inside Chinese sentences are removed,
 so that a term split by ``**`` or by the editor's line wrap is still one word.
 """
 
@@ -20,6 +20,7 @@ import re
 
 import pytest
 
+from test_prose_figures import strip_non_prose
 from tools import glossary
 
 BOOK = glossary.BOOK
@@ -45,45 +46,14 @@ POST_QUOTATIONS = {
     ("efficientnet", "用处：EfficientDet 的 backbone"),  # the post: "用处：EfficientDet的backbone"
 }
 
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})(.*)$")
-_STRIP = [
-    re.compile(r"<!--.*?-->", re.S),
-    re.compile(r"\$\$.*?\$\$", re.S),
-    re.compile(r"(?<![\\$])\$(?!\$)[^$\n]+?\$"),
-    re.compile(r"\{cite(?::[a-z]+)?\}`[^`]*`"),
-    re.compile(r"`[^`\n]*`"),
-    re.compile(r"https?://\S+"),
-]
-_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 # A line break (and a list item's indentation) between two non-ASCII characters: the editor's wrap, not a space.
 _WRAP = re.compile(r"(?<=[^\x00-\x7f])\n[ \t]*(?=[^\x00-\x7f])")
 
 
-def _drop_code_blocks(text):
-    kept, fence = [], None
-    for line in text.splitlines():
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match[1]
-            directive = match[2].strip().startswith("{")
-            if directive:
-                kept.append("")
-            continue
-        if fence is not None and line.strip().startswith(fence) and not line.strip()[len(fence) :].strip():
-            fence = None
-            continue
-        if fence is None or directive:
-            kept.append(line)
-    return "\n".join(kept)
-
-
 def prose(text):
-    """The words of a markdown text, as a reader reads them."""
-    text = _drop_code_blocks(text)
-    for pattern in _STRIP:
-        text = pattern.sub(" ", text)
-    text = _LINK_TARGET.sub("]", text).replace("*", "")
-    return _WRAP.sub("", text)
+    """The words of a markdown text, as a reader reads them: what is not prose blanked out as the figure check
+    does it (``strip_non_prose``), then the emphasis marks and the editor's line wraps removed."""
+    return _WRAP.sub("", strip_non_prose(text).replace("*", ""))
 
 
 def page_prose(path):
@@ -176,7 +146,7 @@ def test_a_malformed_row_is_refused(tmp_path):
 
 @pytest.mark.parametrize("path", ZH_PAGES, ids=lambda p: p.name)
 def test_chinese_chapters_use_no_rendering_marked_not_used(path):
-    text = without_glosses(without_post_quotations(page_prose(path), path.stem))
+    text = without_glosses(without_post_quotations(ALL_PROSE[path.stem], path.stem))
     found = renderings_used(text)
     assert found == [], "\n".join(f"{path.name}: {r!r} (the book says {c!r}): ...{ctx}..." for r, c, ctx in found)
 
