@@ -3,6 +3,7 @@
 Every architecture the book teaches is one registered builder with the same keyword arguments::
 
     import cnn_notes
+    cnn_notes.set_language("en")  # or "zh": the language of its tables and plots
     cnn_notes.list_models("resnet*")
     model = cnn_notes.build("resnet50", input_shape=(224, 224, 3), classes=1000)
     cnn_notes.summary(model, show_layers=False)
@@ -21,6 +22,7 @@ __all__ = [
     "format_summary",
     "format_table",
     "get_builder",
+    "get_language",
     "list_models",
     "overview_frame",
     "overview_table",
@@ -31,6 +33,7 @@ __all__ = [
     "plot_timeline",
     "profile",
     "reference_table",
+    "set_language",
     "stage_shapes",
     "stage_table",
     "summary",
@@ -42,6 +45,7 @@ __version__ = "0.1.0"
 from cnn_notes import models  # noqa: E402
 from cnn_notes.analysis import count_macs, format_summary, param_counts, stage_shapes, summary  # noqa: E402
 from cnn_notes.diagrams import block_graph, plot_block  # noqa: E402
+from cnn_notes.language import get_language, set_language  # noqa: E402
 from cnn_notes.models.registry import build, get_builder, list_models  # noqa: E402
 from cnn_notes.overview import overview_frame, overview_table, plot_accuracy_vs_cost, plot_timeline  # noqa: E402
 from cnn_notes.profiling import Latency, Profile, compare, plot_compare, profile  # noqa: E402

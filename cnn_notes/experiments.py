@@ -19,6 +19,8 @@ from pathlib import Path
 
 import cnn_notes
 from cnn_notes import data as datasets
+from cnn_notes.language import say
+from cnn_notes.tables import format_table
 from cnn_notes.training import History, evaluate, fit, plot_history, seed_everything
 
 RESULTS = Path(__file__).resolve().parent.parent / "book" / "experiments"
@@ -248,12 +250,41 @@ def replay(name, *, steps=3, labels=None, results=RESULTS):
     return out
 
 
+# What the plots and tables show for the runs and experiments, in Chinese; the stored results keep the English
+# labels of the definitions above (the definitions are part of each result, and a test replays them).
+_LABELS_ZH = {
+    "custom_resnet, identity shortcuts + pooled head": "custom_resnet，恒等捷径 + 池化分类头",
+    "custom_resnet, identity shortcuts + pooled head, no block dropout": "custom_resnet，恒等捷径 + 池化分类头，块内无 dropout",
+    "without BN, lr 0.01": "不带 BN，学习率 0.01",
+    "without BN, lr 0.1": "不带 BN，学习率 0.1",
+    "with BN, lr 0.01": "带 BN，学习率 0.01",
+    "with BN, lr 0.1": "带 BN，学习率 0.1",
+}
+TITLES = {
+    "post_models": ("The post's models on the digits, 32x32x3", "原文的模型在手写数字上（32x32x3）"),
+    "post_resnet_dropout": ("The post's ResNet without the dropout before each BN", "去掉每个 BN 之前 dropout 的原文 ResNet"),
+    "resnet_degradation": ("Plain vs residual on the digits (cf. He et al., Figure 6)",
+                           "手写数字上的普通网络与残差网络（参见 He 等人论文的图 6）"),
+    "batch_norm": ("The post's VGG with and without BN, two learning rates", "原文的 VGG 带与不带 BN，两种学习率"),
+}  # fmt: skip
+
+
+def label(run_label):
+    """A run's label as plots and tables show it, in the language ``cnn_notes.set_language`` chose."""
+    return say(run_label, _LABELS_ZH.get(run_label, run_label))
+
+
 def plot_experiment(result, metric="accuracy", *, title=None):
     """Plots ``metric`` (``accuracy``, ``loss`` or ``error``) per epoch for every run of a stored result,
-    training solid and validation dashed; returns the closed figure."""
+    training solid and validation dashed; returns the closed figure. The title is the experiment's own
+    (``TITLES``) unless ``title`` is given; labels and title follow ``cnn_notes.set_language``."""
     if not isinstance(result, dict) or "runs" not in result:
         raise ValueError(f"`result` must be a stored result, as cnn_notes.experiments.load returns. Received: result={result!r:.80}")
-    return plot_history(histories(result), metric, title=title)
+    name = result.get("definition", {}).get("name")
+    if title is None and name in TITLES:
+        title = say(*TITLES[name])
+    shown = {label(run): history for run, history in histories(result).items()}
+    return plot_history(shown, metric, title=title)
 
 
 def results_table(result):
@@ -264,14 +295,14 @@ def results_table(result):
         epochs = run["history"]["epochs"]
         timed = [e["seconds"] for e in epochs[1:]] or [epochs[0]["seconds"]]
         best = max(e["val_accuracy"] for e in epochs)
-        rows.append((run["label"], f"{run['params']:,}", f"{epochs[-1]['accuracy']:.3f}", f"{best:.3f}",
+        rows.append((label(run["label"]), f"{run['params']:,}", f"{epochs[-1]['accuracy']:.3f}", f"{best:.3f}",
                      f"{run['test_accuracy']:.3f}", f"{sum(timed) / len(timed):.1f}"))  # fmt: skip
-    header = ("run", "params", "train acc", "best val acc", "test acc", "s/epoch")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))))
-    env = result["environment"]
-    print(f"{len(rows)} runs on {env['device']}, TensorFlow {env['tensorflow']}; {result['wall_seconds'] / 60:.0f} min in all")
+    header = say(("run", "params", "train acc", "best val acc", "test acc", "s/epoch"),
+                 ("运行", "参数", "训练准确率", "最佳验证准确率", "测试准确率", "秒/epoch"))
+    print(format_table(header, rows, right=(1, 2, 3, 4, 5)))
+    env, minutes = result["environment"], result["wall_seconds"] / 60
+    print(say(f"{len(rows)} runs on {env['device']}, TensorFlow {env['tensorflow']}; {minutes:.0f} min in all",
+              f"{len(rows)} 次运行，设备 {env['device']}，TensorFlow {env['tensorflow']}；共 {minutes:.0f} 分钟"))
 
 
 def main(argv=None):

@@ -3,12 +3,12 @@
 ``overview_frame()`` builds each model of ``references.OVERVIEW`` once and returns a ``pandas.DataFrame``:
 parameters and MACs counted from the model, the year and the published top-1 accuracy with its source
 (cited, never measured). ``overview_table(frame)`` prints it as plain text; ``plot_accuracy_vs_cost`` and
-``plot_timeline`` draw it. The charts' text is English in both languages of the book (the code cells are
-shared), so no CJK font is needed in a figure.
+``plot_timeline`` draw it, in the language ``cnn_notes.set_language`` chose.
 """
 
 import numpy as np
 
+from cnn_notes.language import say
 from cnn_notes.profiling import label_points, plot_compare
 from cnn_notes.references import OVERVIEW
 from cnn_notes.tables import default_facts, format_table
@@ -61,10 +61,17 @@ def overview_table(frame=None):
     _check_frame(frame, COLUMNS)
     rows = [
         (row.name, row.year, f"{row.params / 1e6:.1f}M", f"{row.gmacs:.2f}",
-         "-" if np.isnan(row.top1) else f"{row.top1:.1f}%", row.top1_source)
+         "-" if np.isnan(row.top1) else f"{row.top1:.1f}%", _source_text(row.top1_source))
         for row in frame.itertuples(index=False)
     ]  # fmt: skip
-    print(format_table(("architecture", "year", "params", "GMACs", "top-1", "top-1 source"), rows, right=(1, 2, 3, 4)))
+    header = say(("architecture", "year", "params", "GMACs", "top-1", "top-1 source"),
+                 ("结构", "年份", "参数", "GMACs", "top-1", "top-1 来源"))
+    print(format_table(header, rows, right=(1, 2, 3, 4)))
+
+
+def _source_text(source):
+    # "Rethinking Inception, Table 3" -> "Rethinking Inception 表 3"; "paper, keras.io" -> "论文、keras.io"
+    return say(source, source.replace(", Table ", " 表 ").replace("paper, ", "论文、"))
 
 
 def plot_accuracy_vs_cost(frame):
@@ -86,13 +93,13 @@ def plot_timeline(frame):
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True)
     years = frame["year"].to_numpy(float)
     panels = (
-        (axes[0], frame["params"].to_numpy(float) / 1e6, "parameters (millions)"),
-        (axes[1], frame["gmacs"].to_numpy(float), "GMACs per image"),
+        (axes[0], frame["params"].to_numpy(float) / 1e6, say("parameters (millions)", "参数（百万）")),
+        (axes[1], frame["gmacs"].to_numpy(float), say("GMACs per image", "每张图像的 GMACs")),
     )
     for ax, values, label in panels:
         ax.scatter(years, values, s=MARKER_AREA, color="#3d85c6", edgecolors="#1c4587", zorder=3)
         ax.set_yscale("log")
-        ax.set_xlabel("year of the paper")
+        ax.set_xlabel(say("year of the paper", "论文发表年份"))
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
         ax.set_xticks(sorted(set(int(y) for y in years)))

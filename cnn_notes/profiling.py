@@ -24,6 +24,7 @@ import tensorflow as tf
 from keras import layers
 
 from cnn_notes.analysis import count_macs, param_counts
+from cnn_notes.language import say
 from cnn_notes.models.arguments import _is_int
 from cnn_notes.models.registry import build, get_builder
 
@@ -293,14 +294,15 @@ def compare(names, *, progress=True, **profile_kwargs):
     return pd.DataFrame(rows)
 
 
+# English and Chinese: the axis labels follow cnn_notes.set_language.
 _AXIS_LABELS = {
-    "gmacs": "GMACs per image",
-    "top1": "ImageNet top-1 accuracy (%)",
-    "macs": "MACs per image",
-    "params": "parameters",
-    "trainable_params": "trainable parameters",
-    "depth": "depth (weight layers)",
-    "weight_bytes": "weight memory (bytes)",
+    "gmacs": ("GMACs per image", "每张图像的 GMACs"),
+    "top1": ("ImageNet top-1 accuracy (%)", "ImageNet top-1 准确率（%）"),
+    "macs": ("MACs per image", "每张图像的乘加次数（MACs）"),
+    "params": ("parameters", "参数"),
+    "trainable_params": ("trainable parameters", "可训练参数"),
+    "depth": ("depth (weight layers)", "深度（带权重的层）"),
+    "weight_bytes": ("weight memory (bytes)", "权重内存（字节）"),
 }
 
 
@@ -347,8 +349,9 @@ def _axis_label(column):
     match = re.fullmatch(r"latency_(iqr_|min_|max_)?ms_b(\d+)", column)
     if match:
         what = {None: "median", "iqr_": "IQR of", "min_": "min", "max_": "max"}[match[1]]
-        return f"{what} latency at batch {match[2]} (ms)"
-    return _AXIS_LABELS.get(column, column)
+        chinese = {None: "中位数", "iqr_": "四分位距", "min_": "最小值", "max_": "最大值"}[match[1]]
+        return say(f"{what} latency at batch {match[2]} (ms)", f"批大小 {match[2]} 时的延迟{chinese}（毫秒）")
+    return say(*_AXIS_LABELS[column]) if column in _AXIS_LABELS else column
 
 
 def plot_compare(frame, x="gmacs", y="latency_ms_b1", size="params", ax=None):
@@ -400,7 +403,7 @@ def plot_compare(frame, x="gmacs", y="latency_ms_b1", size="params", ax=None):
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))
     if size is not None:
-        ax.set_title(f"bubble area: {_axis_label(size)}", fontsize=9)
+        ax.set_title(say("bubble area: ", "气泡面积：") + _axis_label(size), fontsize=9)
     ax.grid(True, which="major", alpha=0.3)
     ax.margins(0.15)
     ax.figure.tight_layout()

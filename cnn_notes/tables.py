@@ -6,10 +6,12 @@ import hashlib
 import json
 import math
 import os
+import unicodedata
 from collections import namedtuple
 from pathlib import Path
 
 from cnn_notes.analysis import ParamCounts, count_macs, param_counts, stage_shapes
+from cnn_notes.language import say
 from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
 from cnn_notes.models.registry import build, get_builder
 
@@ -157,30 +159,47 @@ def _facts_from_json(text):
     return Facts(ParamCounts(*record["counts"]), record["gmacs"], weights)
 
 
+def display_width(text):
+    """How many columns ``text`` takes in a monospaced font: Chinese characters (East Asian wide or full-width)
+    take two, so that a Chinese header lines up with the numbers under it."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def _pad(text, width, right):
+    fill = " " * (width - display_width(text))
+    return fill + str(text) if right else str(text) + fill
+
+
 def format_table(header, rows, right=()):
     """Formats rows of strings as a fixed-width table; columns listed in ``right`` are right-aligned."""
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    widths = [max(display_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(row):
-        return "  ".join(
-            str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))
-        ).rstrip()
+        return "  ".join(_pad(c, w, i in right) for i, (c, w) in enumerate(zip(row, widths))).rstrip()
 
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def _source_text(source):
+    """A reference's source as the table shows it, in the current language."""
+    chinese = {"the post": "原文", "torchvision (trainable)": "torchvision（可训练）", "paper": "论文"}
+    return say(source, chinese.get(source, source))
 
 
 def reference_table(names):
     """Prints ``check_models(names)`` as a table: model, params, trainable, GMACs, reference, match."""
     rows = [
-        (c.model, f"{c.total:,}", f"{c.trainable:,}", f"{c.gmacs:.3f}", c.source, c.reference,
+        (c.model, f"{c.total:,}", f"{c.trainable:,}", f"{c.gmacs:.3f}", _source_text(c.source), c.reference,
          {True: "✓", False: "✗", None: "-"}[c.match])
         for c in check_models(names)
     ]  # fmt: skip
-    header = ("model", "params", "trainable", "GMACs", "reference", "value", "match")
+    header = say(("model", "params", "trainable", "GMACs", "reference", "value", "match"),
+                 ("模型", "参数", "可训练参数", "GMACs", "参考来源", "参考值", "一致"))
     print(format_table(header, rows, right=(1, 2, 3, 5)))
 
 
 def stage_table(model):
     """Prints ``stage_shapes(model)`` as a table: the last layer of each stage and its output size."""
     rows = [(s.layer, "x".join(str(d) for d in s.shape)) for s in stage_shapes(model)]
-    print(format_table(("stage ends at layer", "output (HxWxC)"), rows, right=(1,)))
+    header = say(("stage ends at layer", "output (HxWxC)"), ("阶段的最后一层", "输出（高x宽x通道）"))
+    print(format_table(header, rows, right=(1,)))

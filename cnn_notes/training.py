@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from cnn_notes.data import Dataset
+from cnn_notes.language import say
 from cnn_notes.models.arguments import check_int
 
 OPTIMIZERS = ("sgd", "adam")
@@ -227,10 +228,14 @@ def plot_history(histories, metric="accuracy", *, title=None, ax=None):
             values = history.column(split + ("loss" if metric == "loss" else "accuracy"))
             if metric == "error":
                 values = [1 - v for v in values]
-            name = f"{label} ({'validation' if split else 'training'})"
+            name = say(f"{label} ({'validation' if split else 'training'})", f"{label}（{'验证' if split else '训练'}）")
             ax.plot(epochs, values, style, color=colour, label=name)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel({"accuracy": "accuracy", "loss": "cross-entropy loss", "error": "error (1 - accuracy)"}[metric])
+    ax.set_xlabel("epoch")  # the Chinese chapters say "epoch" too
+    ax.set_ylabel({
+        "accuracy": say("accuracy", "准确率"),
+        "loss": say("cross-entropy loss", "交叉熵损失"),
+        "error": say("error (1 - accuracy)", "误差（1 - 准确率）"),
+    }[metric])  # fmt: skip
     if title:
         ax.set_title(title)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
