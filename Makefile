@@ -34,8 +34,10 @@ $(STAMP): requirements.txt pyproject.toml tools/ipython_kernel_config.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# The two editions (_build/html/en, _build/html/zh) and the landing page (_build/html/index.html), built side by
+# side from _config.yml and _toc.yml by Jupyter Book 1 with -W -n --keep-going (tools/build_book.py).
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/build_book.py
 
 # Both measure themselves against their floor (tools/pytest_timing.py) and print the ratio.
 unit: $(STAMP)

@@ -4,10 +4,13 @@ Debian's /usr/bin/chromium is driven by Playwright for Python (no browser downlo
 with tools/install_browser.sh, together with fonts-noto-cjk for the Chinese chapters. Build the book first
 (`make book`): these tests fail, not skip, when _build/html is missing.
 
-The tests never use the network: Chromium resolves no host but the local server, and the offline test
-aborts every other request with page.route. The only such request the book makes is MathJax's script from
-its CDN; without it the formulas stay as TeX source, and the tests check that the text and figures render
-anyway.
+The book is two editions (tools/build_book.py): `_build/html/en/` and `_build/html/zh/`, each with its own
+sidebar, search index and interface language, and a switch to the twin page in every page's header; the
+landing page `_build/html/index.html` leads to both.
+
+The tests never use the network: Chromium resolves no host but the local server, and the offline test aborts
+every other request with page.route. MathJax is served with the book (_ext/editions.py), so formulas typeset
+offline.
 """
 
 import functools
@@ -19,8 +22,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import yaml
 from playwright.sync_api import expect, sync_playwright
+
+from tools.build_book import editions
 
 pytestmark = pytest.mark.site
 
@@ -46,23 +50,21 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 15_000
 HAN = re.compile(r"[\u4e00-\u9fff]")
-TWIN_LINK = "article.bd-article h1 + p a.reference.internal"  # 中文版 / English, right under the title
+TWIN_LINK = "article.bd-article h1 + p a.reference"  # 中文版 / English, right under the title
+SWITCH = "a.edition-switch"  # the header's switch to the twin page (_ext/editions.py)
+SIDEBAR = "nav.bd-docs-nav"
+# Where the theme writes its own words: the header, the sidebars, the article's header and the footer.
+INTERFACE = ".bd-header, .bd-sidebar-primary, .bd-header-article, .bd-sidebar-secondary, .prev-next-area, footer"
 
+EDITIONS = editions()  # {"en": (settings, files), "zh": ...}, in _toc.yml's order
+# Both editions have the same chapters (tests/test_book.py): intro, alexnet, ..., references.
+CHAPTERS = [Path(file).name for file in next(iter(EDITIONS.values()))[1]]
+PAGES = [f"{edition}/{chapter}" for edition in EDITIONS for chapter in CHAPTERS]
+# What the crawl opens: the landing page, every page of both editions, and each edition's search page.
+CRAWL = ["index.html"] + [f"{page}.html" for page in PAGES] + [f"{edition}/search.html" for edition in EDITIONS]
+OTHER = {edition: next(other for other in EDITIONS if other != edition) for edition in EDITIONS}
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
-def _toc_pages():
-    """Every page _toc.yml lists, as paths relative to the site root without .html: the root, then chapters."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-    for part in toc["parts"]:
-        pages += [chapter["file"] for chapter in part["chapters"]]
-    return pages
-
-
-PAGES = _toc_pages()
-EN_CHAPTERS = [page.removeprefix("book/en/") for page in PAGES if page.startswith("book/en/")]
-ZH_CHAPTERS = [page.removeprefix("book/zh/") for page in PAGES if page.startswith("book/zh/")]
-# What the crawl opens: the site's own index.html (a redirect to the toc root), then every page of the toc.
-CRAWL = ["index.html"] + [f"{page}.html" for page in PAGES]
 
 # Waits for every <img> to finish, then tells each one's natural width (0: it did not load).
 IMAGES_LOADED = """() => Promise.all([...document.images].map(img => img.complete ? null :
@@ -214,9 +216,6 @@ def test_page_loads_cleanly(crawler, path):
     crawler.start()
     response = crawler.goto(path)
     assert response.status == 200, f"{path}: HTTP {response.status}"
-    if path == "index.html":
-        # The site's index.html only redirects to the toc root; check where it lands too.
-        crawler.page.wait_for_url(f"{crawler.base}{PAGES[0]}.html", wait_until="load")
     images = crawler.page.evaluate(IMAGES_LOADED)
     broken = [image["src"] for image in images if image["width"] <= 0]
     assert not broken, f"{path}: images that did not load: {broken}"
@@ -224,51 +223,126 @@ def test_page_loads_cleanly(crawler, path):
     assert not crawler.console_errors, f"{path}: console errors: {crawler.console_errors}"
 
 
-def _follow_twin_link(page, text, target):
-    """Clicks the link under the chapter's title and waits until the browser is on `target`."""
-    link = page.locator(TWIN_LINK)
-    expect(link).to_have_text(text)  # waits for the page; fails on no such link, or several
-    link.click()
-    page.wait_for_url(target, wait_until="commit")
-
-
-@pytest.mark.parametrize("chapter", EN_CHAPTERS)
-def test_twin_links_lead_to_the_other_language_and_back(shared, chapter):
-    assert chapter in ZH_CHAPTERS, f"book/en/{chapter} has no Chinese twin in _toc.yml"
-    en = f"{shared.base}book/en/{chapter}.html"
-    zh = f"{shared.base}book/zh/{chapter}.html"
-    page = shared.page
+def test_the_landing_page_leads_to_both_editions(shared):
     shared.start()
-    # The crawl checks each page's full load; here the link under the title is all that must be there.
-    shared.goto(f"book/en/{chapter}.html", wait_until="commit")
-    _follow_twin_link(page, "中文版", zh)
-    expect(page.locator("article.bd-article")).to_contain_text(HAN)  # Chinese, not a copy of the English
-    _follow_twin_link(page, "English", en)
-    expect(page.locator(TWIN_LINK)).to_have_text("中文版")
+    shared.goto("index.html")
+    hrefs = shared.page.eval_on_selector_all(
+        "article.bd-article a.reference", "links => links.map(a => new URL(a.href).pathname)"
+    )
+    for edition in EDITIONS:
+        assert {f"/{edition}/{chapter}.html" for chapter in CHAPTERS} <= set(hrefs), (edition, hrefs)
     assert not shared.local_failures, shared.local_failures
 
 
-@pytest.mark.parametrize(
-    "query, expected",
-    [("residual", "book/en/resnet.html"), ("残差", "book/zh/resnet.html")],
-)
-def test_search_finds_the_resnet_chapter(shared, query, expected):
+def _switch(page, label, target):
+    """Clicks the header's switch and waits until the browser is on `target`."""
+    switch = page.locator(SWITCH)
+    expect(switch).to_have_text(label)  # waits for the page; fails on no such switch, or several
+    expect(switch).to_be_visible()
+    switch.click()
+    page.wait_for_url(target, wait_until="commit")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_the_header_switch_leads_to_the_twin_and_back(shared, chapter):
+    en, zh = (f"{shared.base}{edition}/{chapter}.html" for edition in ("en", "zh"))
+    page = shared.page
     shared.start()
-    shared.goto(f"search.html?q={quote(query)}")
-    # Sphinx writes this summary once every result is listed.
-    summary = shared.page.locator("#search-results p.search-summary")
-    expect(summary).to_contain_text("finished")
-    hrefs = shared.page.eval_on_selector_all(
+    shared.goto(f"en/{chapter}.html", wait_until="commit")
+    _switch(page, EDITIONS["zh"][0]["switch"], zh)
+    expect(page.locator("article.bd-article")).to_contain_text(HAN)  # Chinese, not a copy of the English
+    expect(page.locator("html")).to_have_attribute("lang", re.compile("^zh"))
+    _switch(page, EDITIONS["en"][0]["switch"], en)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    assert not shared.local_failures, shared.local_failures
+
+
+def test_the_link_under_a_title_leads_to_the_twin(shared):
+    # The notebooks link their twins (../zh/resnet.ipynb, which works in Jupyter); the build makes it the page.
+    shared.start()
+    shared.goto("en/resnet.html", wait_until="commit")
+    link = shared.page.locator(TWIN_LINK)
+    expect(link).to_have_text("中文版")
+    link.click()
+    shared.page.wait_for_url(f"{shared.base}zh/resnet.html", wait_until="commit")
+
+
+def _sidebar(visit, edition):
+    visit.start()
+    visit.goto(f"{edition}/resnet.html")
+    titles = visit.page.locator(f"{SIDEBAR} a").all_inner_texts()
+    hrefs = visit.page.eval_on_selector_all(f"{SIDEBAR} a", "links => links.map(a => new URL(a.href).pathname)")
+    return [t.strip() for t in titles], hrefs
+
+
+def test_each_edition_lists_only_its_own_chapters(shared):
+    sidebars = {edition: _sidebar(shared, edition) for edition in EDITIONS}
+    for edition, (titles, hrefs) in sidebars.items():
+        assert len(titles) == len(CHAPTERS), (edition, titles)
+        assert all(href.startswith(f"/{edition}/") for href in hrefs), (edition, hrefs)
+    english, chinese = sidebars["en"][0], sidebars["zh"][0]
+    only_english = set(english) - set(chinese)  # AlexNet, VGG, ResNet... are the same in both
+    assert {"Overview", "Glossary", "References"} <= only_english
+    assert not only_english & set(chinese), f"English titles in the Chinese sidebar: {only_english & set(chinese)}"
+
+
+def _interface_words(visit, path):
+    visit.start()
+    visit.goto(path)
+    text = "\n".join(visit.page.locator(INTERFACE).all_inner_texts())
+    return text, set(ENGLISH_WORD.findall(text))
+
+
+def test_the_theme_speaks_the_language_of_the_page(shared):
+    en_text, en_words = _interface_words(shared, "en/resnet.html")
+    zh_text, zh_words = _interface_words(shared, "zh/resnet.html")
+    for english, chinese in (("Search", "搜索"), ("Contents", "目录"), ("previous", "上一页"), ("next", "下一页")):
+        assert english.lower() in en_text.lower(), f"en/resnet.html's interface has no {english!r}: {en_text!r}"
+        assert chinese in zh_text, f"zh/resnet.html's interface has no {chinese!r}: {zh_text!r}"
+    # The Chinese page's interface has no English word but those of its chapter titles (model names), the
+    # switch's "English", the keyboard's Ctrl and the project's name, cnn-notes.
+    titles, _ = _sidebar(shared, "zh")
+    allowed = set(ENGLISH_WORD.findall(" ".join(titles))) | {"English", "Ctrl", "cnn", "notes"}
+    assert not zh_words - allowed, f"English words in the Chinese interface: {sorted(zh_words - allowed)}"
+    assert en_words - allowed, "the English interface has no words of its own: is the test looking at it?"
+
+
+def _search(visit, edition, query):
+    visit.start()
+    visit.goto(f"{edition}/search.html?q={quote(query)}")
+    # Sphinx writes this summary once every result is listed, in the page's language.
+    summary = visit.page.locator("#search-results p.search-summary")
+    expect(summary).to_contain_text(re.compile("finished|完成"))
+    hrefs = visit.page.eval_on_selector_all(
         "#search-results ul.search li a", "links => links.map(a => new URL(a.href).pathname)"
     )
-    assert f"/{expected}" in hrefs, f"search for {query!r}: {summary.inner_text()!r}, results {hrefs}"
-    assert not shared.console_errors, shared.console_errors
+    assert not visit.console_errors, visit.console_errors
+    return summary.inner_text(), hrefs
+
+
+@pytest.mark.parametrize(
+    "edition, query, expected",
+    [
+        ("en", "residual", "resnet"),
+        ("zh", "残差", "resnet"),
+        ("zh", "residual", "resnet"),  # English terms in the Chinese edition
+        # Renderings other textbooks use (book/glossary.csv), which the chapters do not: index entries
+        ("zh", "快捷连接", "resnet"),
+        ("zh", "跳跃连接", "resnet"),
+        ("en", "残差块", "resnet"),
+        ("en", "shortcut", "resnet"),
+    ],
+)
+def test_each_edition_searches_its_own_pages(shared, edition, query, expected):
+    summary, hrefs = _search(shared, edition, query)
+    assert f"/{edition}/{expected}.html" in hrefs, f"search {edition} for {query!r}: {summary!r}, results {hrefs}"
+    assert all(href.startswith(f"/{edition}/") for href in hrefs), hrefs
 
 
 def test_chinese_renders_with_a_cjk_font(shared):
     page = shared.page
     shared.start()
-    shared.goto("book/zh/resnet.html")
+    shared.goto("zh/resnet.html")
     paragraph = page.locator("article.bd-article p").filter(has_text=HAN).first
     han_count = len(HAN.findall(paragraph.text_content()))
     assert han_count > 20, f"the first Chinese paragraph has only {han_count} Han characters"
@@ -302,15 +376,15 @@ def test_chinese_renders_with_a_cjk_font(shared):
     assert abs(widths["han"] - widths["tofu"]) > 4, f"Han characters are as wide as tofu: {widths}"
 
 
-@pytest.mark.parametrize("path", ["book/en/resnet.html", "book/zh/resnet.html"])
-def test_pages_render_text_and_figures_offline(offline, path):
+@pytest.mark.parametrize("path", ["en/resnet.html", "zh/resnet.html"])
+def test_pages_render_text_figures_and_formulas_offline(offline, path):
     offline.goto(path)
     page = offline.page
     article = page.locator("article.bd-article")
     assert article.is_visible()
     text = article.inner_text()
     assert len(text) > 2000, f"{path}: only {len(text)} characters of text"
-    if "/zh/" in path:
+    if path.startswith("zh/"):
         assert len(HAN.findall(text)) > 500, f"{path}: little Chinese text"
     else:
         assert "residual" in text.lower()
@@ -322,26 +396,25 @@ def test_pages_render_text_and_figures_offline(offline, path):
     )
     assert len(figures) >= 3, f"{path}: only {len(figures)} figures"
     assert all(f["width"] > 0 and f["shown"] > 0 for f in figures), figures
-    math = page.locator("article.bd-article .math")
-    assert math.count() > 0, f"{path}: no math"
-    if any("mathjax" in url.lower() for url in offline.blocked):
-        # MathJax comes from its CDN, online only: without it the formulas stay readable as TeX source.
-        assert "\\" in math.first.inner_text(), f"{path}: the math shows no TeX source"
-    else:
-        # MathJax served with the book typesets offline too.
-        page.wait_for_selector("article.bd-article .math mjx-container", state="attached")
+    # Every formula is typeset by the MathJax served with the book: no TeX source is left on the page.
+    formulas = page.locator("article.bd-article .math")
+    assert formulas.count() > 0, f"{path}: no math"
+    expect(page.locator("article.bd-article .math:not(:has(mjx-container))")).to_have_count(0)
+    assert "\\frac" not in article.inner_text() and "\\times" not in article.inner_text()
+    assert not [url for url in offline.blocked if "mathjax" in url.lower()], offline.blocked
     assert not offline.local_failures, offline.local_failures
     assert not offline.console_errors, offline.console_errors
 
 
-@pytest.mark.parametrize("path", ["book/en/resnet.html", "book/zh/resnet.html"])
+@pytest.mark.parametrize("path", ["en/resnet.html", "zh/resnet.html", "zh/inception_v2.html"])
 def test_screenshot(shared, path):
-    """Full-page screenshots to look at: _build/screenshots/en-resnet.png and zh-resnet.png."""
+    """Full-page screenshots to look at, in _build/screenshots/: en-resnet.png, zh-resnet.png, and
+    zh-inception_v2.png, a Chinese chapter with a Chinese table and a Chinese plot."""
     shared.start()
     shared.goto(path)
     shared.page.evaluate(IMAGES_LOADED)
     shared.page.evaluate("document.fonts.ready.then(() => true)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = SCREENSHOTS / (path.removeprefix("book/").replace("/", "-").removesuffix(".html") + ".png")
+    target = SCREENSHOTS / (path.replace("/", "-").removesuffix(".html") + ".png")
     shared.page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 50_000, f"{target} looks empty"
