@@ -1,48 +1,8 @@
-"""The chapters' helpers: block diagrams drawn from models, reference and stage tables."""
+"""The chapters' helpers: reference and stage tables (the block diagrams are tested in test_diagrams.py)."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import pytest
 from test_errors import raise_clean
 
 import cnn_notes
-
-
-@pytest.fixture(scope="module")
-def densenet():
-    return cnn_notes.build("densenet121", include_top=False, input_shape=(64, 64, 3))
-
-
-def test_dense_block_graph_has_the_concatenation_shortcut(densenet):
-    graph = cnn_notes.block_graph(densenet, "pool1", "conv2_block1_concat")
-    assert graph.nodes[0] == "pool1" and graph.nodes[-1] == "conv2_block1_concat"
-    # The block's input reaches the concatenation directly: the dense connection.
-    assert ("pool1", "conv2_block1_concat") in graph.edges
-    assert len(graph.nodes) == 8  # pool1, BN, ReLU, 1x1 conv, BN, ReLU, 3x3 conv, concat
-    assert graph.positions["conv2_block1_concat"][1] == 7
-
-
-def test_inception_module_fans_out_into_four_columns():
-    model = cnn_notes.build("custom_inception")
-    graph = cnn_notes.block_graph(model, "pool2_3x3_s2", "inception_3a_output")
-    first_row = sorted(x for name, (x, depth) in graph.positions.items() if depth == 1)
-    assert first_row == [-1.5, -0.5, 0.5, 1.5]
-    assert graph.positions["inception_3a_output"][0] == 0.0
-
-
-def test_plot_block_draws_one_box_per_layer(densenet):
-    figure = cnn_notes.plot_block(densenet, "pool1", "conv2_block1_concat", title="dense")
-    texts = [t.get_text() for t in figure.axes[0].texts if t.get_text()]  # arrows are empty annotations
-    assert len(texts) == 8
-    assert texts[-1] == "conv2_block1_concat\nConcatenate · 16x16x96"
-
-
-def test_block_graph_refuses_unknown_layers(densenet):
-    raise_clean(lambda: cnn_notes.block_graph(densenet, "pool1", "nope"), "Received: last='nope'")
-    raise_clean(lambda: cnn_notes.block_graph(densenet, "conv2_block1_concat", "pool1"), "No path")
-    raise_clean(lambda: cnn_notes.plot_block("densenet121", "a", "b"), "Received: model='densenet121'")
 
 
 def test_reference_table_checks_each_model(capsys):
