@@ -38,6 +38,27 @@ from cnn_notes.models.registry import reserved_names
 
 LANGUAGES = ("en", "zh")
 TWIN_LINK = {"en": "[中文版](../zh/{slug}.ipynb)", "zh": "[English](../en/{slug}.ipynb)"}
+# Every chapter's first code cell, the same in both languages: Colab has neither cnn_notes nor the book's stored
+# results, so there it clones the book, puts its package on the path and installs the one requirement Colab
+# lacks (the CJK font of the Chinese figures); anywhere else it does nothing and prints nothing. The book's pages
+# do not show it (tag remove-cell); README.md documents it.
+COLAB_CELL = """\
+# Colab only: fetch the book and its package (this cell does nothing anywhere else).
+import os
+import sys
+
+if "google.colab" in sys.modules and not os.path.isdir("cnn-notes"):
+    import subprocess
+
+    subprocess.run(["git", "clone", "--quiet", "--depth=1", "https://github.com/cnn-notes/cnn-notes"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "mplfonts==0.0.11"], check=True)
+if "google.colab" in sys.modules:
+    sys.path.insert(0, "cnn-notes")"""
+COLAB_TAGS = ["remove-cell"]
+# The one line in which the twins' code differs: the language of cnn_notes' tables and plots, set in the cell
+# that first imports cnn_notes (tests/test_book.py allows exactly this difference).
+LANGUAGE_CALL = 'cnn_notes.set_language("{language}")'
+
 SLUG = re.compile(r"[a-z][a-z0-9_]*")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
@@ -61,7 +82,7 @@ SECTIONS = (
             "（必要时引用原话）。每篇论文都用 `` {{cite}}`zh-key` `` 引用（中文章节的键加 `zh-` 前缀），"
             "缺少的条目补进 `references.bib`。最后用一句话说明下一个代码单元展示什么。"
         ),
-        code="import cnn_notes",
+        code="import cnn_notes\n\n" + LANGUAGE_CALL,
     ),
     Section(
         en_heading="The key block",
@@ -143,9 +164,18 @@ SECTIONS = (
     ),
     Section(
         en_heading="Exercises",
-        en="*TODO: three exercises* a reader can answer with `cnn_notes.build` and the helpers used above.",
+        en=(
+            "*TODO: at least four exercises* a reader can answer with `cnn_notes.build` and the helpers used above, "
+            "each followed by its solution in a `:::{{admonition}} Solution` with `:class: dropdown`; a solution "
+            "that computes something does it in the code cell right after, tagged `hide-cell` (see the ResNet "
+            "chapter)."
+        ),
         zh_heading="练习",
-        zh="*TODO：三道练习题，* 读者可以用 `cnn_notes.build` 和上文用到的函数解答。",
+        zh=(
+            "*TODO：至少四道练习题，* 读者可以用 `cnn_notes.build` 和上文用到的函数解答；每道题后面跟着它的解答，"
+            "写在带 `:class: dropdown` 的 `:::{{admonition}} 解答` 里；需要计算的解答放在紧随其后、"
+            "带 `hide-cell` 标签的代码单元中（参见 ResNet 一章）。"
+        ),
     ),
 )
 
@@ -283,6 +313,11 @@ def write(path, text, mode="w"):
         f.write(text)
 
 
+def _code_cell(source, tags=None):
+    metadata = {"tags": list(tags)} if tags else {}
+    return {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": [], "source": source}
+
+
 def chapter_cells(slug, title, language):
     """The cells of the new chapter in ``language``: markdown with TODO guidance, and the code cells."""
     cells = []
@@ -295,8 +330,9 @@ def chapter_cells(slug, title, language):
         lines += ["", text.format(slug=slug, title=title[language])]
         cells.append({"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines)})
         if section.code is not None:
-            code = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": section.code}
-            cells.append(code)
+            if len(cells) == 1:  # the chapter's first code cell
+                cells.append(_code_cell(COLAB_CELL, tags=COLAB_TAGS))
+            cells.append(_code_cell(section.code.format(language=language)))
     for index, cell in enumerate(cells):
         cell["id"] = f"{slug}-{index:02d}"
     return cells

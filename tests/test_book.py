@@ -8,10 +8,13 @@ import pytest
 import yaml
 
 import cnn_notes
+from cnn_notes.new_chapter import COLAB_CELL, COLAB_TAGS, LANGUAGE_CALL
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+TOC_REPOSITORY = CONFIG["repository"]["url"]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ABSOLUTE_PATH = re.compile(r"(/root/|/home/[^/\s]+/|/tmp/|/Users/|[A-Z]:\\\\|/work/)")
@@ -69,13 +72,72 @@ def test_both_parts_list_the_same_chapters_in_the_same_order():
     assert all(f.startswith("book/zh/") for f in part_files("中文"))
 
 
+def code_tags(path):
+    return [c["metadata"].get("tags", []) for c in load(path)["cells"] if c["cell_type"] == "code"]
+
+
 @pytest.mark.parametrize("english", EN_NOTEBOOKS, ids=lambda p: p.stem)
-def test_twins_have_identical_code_and_link_each_other(english):
+def test_twins_have_identical_code_but_for_the_language_and_link_each_other(english):
     chinese = BOOK / "zh" / english.name
     assert chinese.exists(), f"{english.name} has no Chinese twin"
-    assert code_cells(english) == code_cells(chinese)
+    en, zh = code_cells(english), code_cells(chinese)
+    # The one sanctioned difference: the language of cnn_notes' tables and plots, set once, in the same cell.
+    calls = {language: [i for i, c in enumerate(cells) if "set_language" in c] for language, cells in (("en", en), ("zh", zh))}
+    assert len(calls["en"]) == 1 and calls["en"] == calls["zh"], calls
+    for language, cells in (("en", en), ("zh", zh)):
+        call = LANGUAGE_CALL.format(language=language)
+        assert cells[calls["en"][0]].count(call) == 1, f"{language}/{english.name} must call {call} once"
+    assert [c.replace(LANGUAGE_CALL.format(language="zh"), LANGUAGE_CALL.format(language="en")) for c in zh] == en
+    assert code_tags(english) == code_tags(chinese)
     assert f"../zh/{english.name}" in markdown(english), "the English chapter must link its Chinese twin"
     assert f"../en/{english.name}" in markdown(chinese), "the Chinese chapter must link its English twin"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_the_first_code_cell_is_the_colab_cell_and_the_language_is_set_where_cnn_notes_is_imported(notebook):
+    cells, tags = code_cells(notebook), code_tags(notebook)
+    assert cells[0] == COLAB_CELL and tags[0] == COLAB_TAGS, f"{notebook.name}: the first code cell is not COLAB_CELL"
+    first_import = next(i for i, c in enumerate(cells) if re.search(r"^\s*(import cnn_notes|from cnn_notes)", c, re.M))
+    call = LANGUAGE_CALL.format(language=notebook.parent.name)
+    assert call in cells[first_import], f"{notebook.name}: {call} is not in the cell that first imports cnn_notes"
+
+
+def _run_colab_cell(monkeypatch, tmp_path, in_colab):
+    """Runs COLAB_CELL in a fresh namespace, with `google.colab` imported or not; returns the commands it ran."""
+    import subprocess
+    import sys
+    import types
+
+    commands = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check: commands.append(command))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    if in_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(compile(COLAB_CELL, "colab-cell", "exec"), {})
+    return commands, sys.path
+
+
+def test_the_colab_cell_does_nothing_outside_colab(monkeypatch, tmp_path, capsys):
+    path_before = list(__import__("sys").path)
+    commands, path = _run_colab_cell(monkeypatch, tmp_path, in_colab=False)
+    assert commands == [] and path == path_before
+    assert capsys.readouterr() == ("", "")
+
+
+def test_the_colab_cell_fetches_the_book_and_its_font_in_colab(monkeypatch, tmp_path):
+    commands, path = _run_colab_cell(monkeypatch, tmp_path, in_colab=True)
+    assert commands[0][:2] == ["git", "clone"] and commands[0][-1] == TOC_REPOSITORY
+    # The pinned font package, the same version as requirements.txt's.
+    pin = next(line for line in (ROOT / "requirements.txt").read_text().splitlines() if line.startswith("mplfonts=="))
+    assert commands[1][-1] == pin
+    assert path[0] == "cnn-notes"  # the clone's folder, where `import cnn_notes` finds the package
+    # Run again in the same session (another chapter): the clone is there; nothing is fetched twice.
+    (tmp_path / "cnn-notes").mkdir()
+    commands, path = _run_colab_cell(monkeypatch, tmp_path, in_colab=True)
+    assert commands == [] and path[0] == "cnn-notes"
 
 
 def test_chinese_chapters_have_an_english_twin():

@@ -103,8 +103,10 @@ def test_scaffolds_a_chapter_that_passes_the_book_tests(tmp_path, capsys):
 
     book = run(root, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_book.py")
     assert book.returncode == 0, book.stdout[-3000:] + book.stderr[-2000:]
-    for test in (f"test_twins_have_identical_code_and_link_each_other[{SLUG}]",
-                 f"test_stored_outputs_are_clean[en/{SLUG}]", f"test_stored_outputs_are_clean[zh/{SLUG}]"):  # fmt: skip
+    for test in (f"test_twins_have_identical_code_but_for_the_language_and_link_each_other[{SLUG}]",
+                 f"test_stored_outputs_are_clean[en/{SLUG}]", f"test_stored_outputs_are_clean[zh/{SLUG}]",
+                 *(f"test_the_first_code_cell_is_the_colab_cell_and_the_language_is_set_where_cnn_notes_is_imported"
+                   f"[{language}/{SLUG}]" for language in ("en", "zh"))):  # fmt: skip
         assert f"{test} PASSED" in book.stdout
 
     # A second run refuses, and changes nothing.
@@ -119,7 +121,9 @@ def test_chapters_have_the_standard_sections_and_the_same_code():
     for notebook in (english, chinese):
         assert [cell["id"] for cell in notebook["cells"]] == [f"{SLUG}-{i:02d}" for i in range(len(notebook["cells"]))]
     code = [[c["source"] for c in nb["cells"] if c["cell_type"] == "code"] for nb in (english, chinese)]
-    assert code[0] == code[1] == ["import cnn_notes"]
+    # The Colab cell, then the first import, in which only the language differs.
+    assert code[0] == [new_chapter.COLAB_CELL, 'import cnn_notes\n\ncnn_notes.set_language("en")']
+    assert code[1] == [new_chapter.COLAB_CELL, 'import cnn_notes\n\ncnn_notes.set_language("zh")']
     en, zh = (
         "\n\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown") for nb in (english, chinese)
     )
