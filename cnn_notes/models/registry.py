@@ -9,7 +9,9 @@ import re
 import sys
 from pathlib import Path
 
+from cnn_notes.models import weights as pretrained
 from cnn_notes.models.arguments import COMMON_ARGS_DOC
+from cnn_notes.models.weights import WEIGHTS_DOC
 
 _BUILDERS = {}
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -43,9 +45,23 @@ def register_model(fn):
             f"A model may not be named {name!r}: cnn_notes.{name} is a module or function of the package and "
             f"would hide cnn_notes.{name}(). Rename the builder. Received: name={name!r}"
         )
-    fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + COMMON_ARGS_DOC
-    builder = _answering_out_of_memory(fn)
+    fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + COMMON_ARGS_DOC.rstrip("\n") + WEIGHTS_DOC
+    builder = _with_weights(_answering_out_of_memory(fn))
     _BUILDERS[name] = builder
+    return builder
+
+
+def _with_weights(fn):
+    """``fn``, taking ``weights`` as keras.applications' builders do (cnn_notes/models/weights.py): checked
+    before anything is built, the ImageNet checkpoint fetched before our model is built, then loaded into it."""
+
+    @functools.wraps(fn)
+    def builder(**kwargs):
+        weights = pretrained.check_weights(fn.__name__, kwargs.pop("weights", None), kwargs)
+        twin = pretrained.imagenet_twin(fn.__name__, kwargs) if weights == pretrained.IMAGENET else None
+        model = fn(**kwargs)
+        return model if weights is None else pretrained.load(fn.__name__, model, weights, twin)
+
     return builder
 
 
