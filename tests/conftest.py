@@ -36,6 +36,18 @@ def default_model(name):
     return model
 
 
+@pytest.fixture
+def chinese():
+    """cnn_notes printing and drawing in Chinese for one test (cnn_notes.set_language), English again after it."""
+    from cnn_notes.language import set_language
+
+    set_language("zh")
+    try:
+        yield
+    finally:
+        set_language("en")
+
+
 @functools.lru_cache(maxsize=2)
 def small_model(name):
     """The model at its stated minimum size with a 7-class linear top: the checks of the builder's options."""

@@ -16,16 +16,7 @@ from test_errors import raise_clean
 
 import cnn_notes
 from cnn_notes import concepts
-from cnn_notes.language import set_language
 
-
-@pytest.fixture
-def chinese():
-    set_language("zh")
-    try:
-        yield
-    finally:
-        set_language("en")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from matplotlib.lines import Line2D
 from test_errors import raise_clean
 
 import cnn_notes
-from cnn_notes.language import set_language
 
 
 def small(name, side):
@@ -45,14 +44,6 @@ def inception_v3():
 def efficientnet():
     return small("efficientnet_b0", 32)
 
-
-@pytest.fixture
-def chinese():
-    set_language("zh")
-    try:
-        yield
-    finally:
-        set_language("en")
 
 
 def labels(graph):

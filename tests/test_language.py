@@ -21,14 +21,6 @@ PACKAGE = Path(cnn_notes.__file__).resolve().parent
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def chinese():
-    cnn_notes.set_language("zh")
-    try:
-        yield
-    finally:
-        cnn_notes.set_language("en")
-
 
 def chinese_strings():
     """Every string literal with a Han character in cnn_notes' sources: what its Chinese tables and plots say."""
