@@ -19,7 +19,7 @@ export PYTHONHASHSEED := 0
 # Kernels are started as `python -m ipykernel_launcher`: the venv's python must come first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup book test unit nbval site notebooks experiments serve clean
+.PHONY: setup book test unit nbval site notebooks check-chapter experiments serve clean
 
 setup: $(STAMP)
 
@@ -61,6 +61,28 @@ test:
 NOTEBOOKS ?= book
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
+
+# What a new or changed chapter can break, in one command: make check-chapter SLUG=toynet
+#   1. the unit tests of that model (-k SLUG: tests/test_SLUG.py and the generic tests parametrized by its name);
+#   2. the book-wide tests that -k SLUG skips (CHAPTER_BOOK_TESTS: every model appears in a chapter, twins,
+#      stored outputs, figures in the prose, glossary terms, exercises, the editions' tables of contents);
+#   3. nbval on its two notebooks and on the intro's two, whose stored output lists every model (re-execute
+#      them first: make notebooks NOTEBOOKS="book/en/SLUG.ipynb book/zh/SLUG.ipynb book/en/intro.ipynb
+#      book/zh/intro.ipynb"); ALSO="book/en/overview.ipynb book/zh/overview.ipynb" adds notebooks, e.g. when
+#      the model joins the overview's table;
+#   4. the book build (make book).
+# It stops at the first stage that fails. make test still runs everything.
+CHAPTER_BOOK_TESTS := tests/test_book.py tests/test_prose_figures.py tests/test_glossary.py \
+	tests/test_exercises.py tests/test_editions.py
+CHAPTER_NOTEBOOKS = book/en/$(SLUG).ipynb book/zh/$(SLUG).ipynb book/en/intro.ipynb book/zh/intro.ipynb $(ALSO)
+ALSO ?=
+check-chapter: $(STAMP)
+	@test -n "$(SLUG)" || { echo "usage: make check-chapter SLUG=<slug>  (e.g. SLUG=toynet)" >&2; exit 2; }
+	@test -f book/en/$(SLUG).ipynb || { echo "no chapter book/en/$(SLUG).ipynb" >&2; exit 2; }
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not site" -k "$(SLUG)" tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(CHAPTER_BOOK_TESTS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder -p tools.nbval_shared_kernel --nbval --nbval-current-env $(CHAPTER_NOTEBOOKS)
+	$(BIN)/python tools/build_book.py
 
 # Runs the training experiments (cnn_notes/experiments.py) and stores their results in book/experiments/.
 # All of them take about an hour on 2 CPU cores; one: make experiments EXPERIMENTS=resnet_degradation

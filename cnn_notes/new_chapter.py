@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python -m cnn_notes.new_chapter mobilenet --en "MobileNet" --zh "MobileNet"
+    python -m cnn_notes.new_chapter toynet --en "ToyNet" --zh "ToyNet" [--after alexnet]
 
 It writes
 
@@ -12,12 +12,13 @@ It writes
 * ``tests/test_<slug>.py``: a test that fails until the model is registered (a chapter without its model is
   unfinished), with the list of checks the generic tests then make;
 
-and adds both chapters to ``_toc.yml``, after the last architecture chapter of each part (before ``overview``),
-and to the table of chapters on the landing page, ``book/index.md``.
+and adds both chapters to ``_toc.yml``, in each of its two parts (the English and the Chinese edition), and to
+the table of chapters on the landing page, ``book/index.md``, in the same place: right after the chapter
+``--after`` names (e.g. ``--after xception``, the chapter's slug), or by default before ``overview``.
 
 It refuses a slug that is not a lowercase Python identifier, or one that is taken (a chapter, module, test or
-table-of-contents entry of that name, or a name of the package such as ``summary`` or ``vgg16``), with exit
-status 2, and never overwrites a file. CONTRIBUTING.md walks
+table-of-contents entry of that name, or a name of the package such as ``summary`` or ``vgg16``), and an
+``--after`` that is not a chapter of both parts, with exit status 2, and never overwrites a file. CONTRIBUTING.md walks
 through the rest.
 """
 
@@ -287,14 +288,21 @@ def test_{slug}_is_registered():
 
 NEXT_STEPS = """\
 Next steps (CONTRIBUTING.md has the details):
-  1. cnn_notes/models/{slug}.py: the paper, the table of variants, the blocks and one private builder;
+  1. cnn_notes/models/{slug}.py: the paper, the table of variants, the blocks and one private builder
+     (parse_common_args states the defaults: size, classes, default_channels=1 for a grayscale network);
      register each model with @register_model and add {slug} to the import in cnn_notes/models/__init__.py.
   2. cnn_notes/references.py: the public reference numbers, with their source (KERAS_APPLICATIONS,
-     TORCHVISION, PAPERS, OVERVIEW).
+     TORCHVISION, PAPER_COUNTS for a paper's exact count, PAPERS for its rounded one, OVERVIEW).
   3. tests/test_{slug}.py: fails until the model is registered; add the checks specific to {title}.
-  4. book/en/{slug}.ipynb and book/zh/{slug}.ipynb: replace every TODO; keep the code cells identical.
-  5. make notebooks   (re-executes every chapter and stores its outputs)
-  6. make test        (unit tests, nbval, the book build)
+  4. book/en/{slug}.ipynb and book/zh/{slug}.ipynb: replace every TODO; keep the code cells identical
+     (but for cnn_notes.set_language("en") / ("zh")).
+  5. make notebooks NOTEBOOKS="book/en/{slug}.ipynb book/zh/{slug}.ipynb book/en/intro.ipynb book/zh/intro.ipynb"
+     (stores their outputs; the intro's lists every model, so it changes with each new one; add
+     book/en/overview.ipynb book/zh/overview.ipynb when OVERVIEW gained a row)
+  6. make check-chapter SLUG={slug}   (ALSO="book/en/overview.ipynb book/zh/overview.ipynb" after an OVERVIEW row)
+     (what a new chapter can break: its unit tests, the book-wide tests that -k {slug} would skip, nbval on
+     its notebooks and the intro's, the book build; pytest -k {slug} alone misses most of it)
+  7. make test        (everything, before you open the pull request)
 """
 
 
@@ -359,39 +367,74 @@ def toc_entries(toc):
     return []
 
 
-def add_to_toc(text, slug):
-    """``_toc.yml``'s text with ``book/<language>/<slug>`` right before each part's ``overview`` entry.
+def add_to_toc(text, slug, after=None):
+    """``_toc.yml``'s text with ``book/<language>/<slug>`` in each part: right after the entry of the chapter
+    ``after`` (with its sections, if it has any), or, when ``after`` is ``None``, right before ``overview``.
 
     Edits the text, not the parsed YAML, so that comments, order and formatting are kept.
     """
+    anchor = "overview" if after is None else after
+    lines = text.splitlines(keepends=True)
     out, added = [], []
-    for line in text.splitlines(keepends=True):
-        match = re.fullmatch(r"(\s*-\s+file:\s+)book/(en|zh)/overview\s*", line)
-        if match:
-            prefix, language = match.groups()
-            newline = line[len(line.rstrip("\r\n")) :] or "\n"
-            out.append(f"{prefix}book/{language}/{slug}{newline}")
-            added.append(language)
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        match = re.fullmatch(rf"(\s*-\s+file:\s+)book/(en|zh)/{re.escape(anchor)}\s*", line)
+        if not match:
+            out.append(line)
+            index += 1
+            continue
+        prefix, language = match.groups()
+        newline = line[len(line.rstrip("\r\n")) :] or "\n"
+        entry = f"{prefix}book/{language}/{slug}{newline}"
+        added.append(language)
+        if after is None:
+            out += [entry, line]
+            index += 1
+            continue
+        # After the anchor's entry and everything nested in it (its sections): lines indented deeper than its "-".
+        dash = len(prefix) - len(prefix.lstrip())
         out.append(line)
+        index += 1
+        while index < len(lines) and (
+            not lines[index].strip() or len(lines[index]) - len(lines[index].lstrip()) > dash
+        ):
+            out.append(lines[index])
+            index += 1
+        out.append(entry)
     if sorted(added) != sorted(LANGUAGES):
+        if after is None:
+            raise Refusal(
+                "_toc.yml must have one `- file: book/en/overview` and one `- file: book/zh/overview` entry, "
+                "before which the new chapters go; add them by hand, or place them with --after. "
+                f"Received: overview entries for {added}"
+            )
+        chapters = sorted(set(_chapters(text, "en")) & set(_chapters(text, "zh")))
         raise Refusal(
-            "_toc.yml must have one `- file: book/en/overview` and one `- file: book/zh/overview` entry, before "
-            "which the new chapters go; add them by hand. "
-            f"Received: overview entries for {added}"
+            f"--after must name a chapter that both parts of _toc.yml list once (book/en/X and book/zh/X), "
+            f"one of: {', '.join(chapters)}. Received: after={after!r}"
         )
     return "".join(out)
 
 
-def add_to_index(text, slug, title):
-    """``book/index.md``'s text with a row for the new chapters before the overview's row, or ``None`` when
-    the landing page has no such row (then the new chapters are only in the table of contents)."""
+def _chapters(text, language):
+    """The slugs of the ``book/<language>/...`` entries of ``_toc.yml``'s text."""
+    return [Path(entry).name for entry in toc_entries(yaml.safe_load(text)) if entry.startswith(f"book/{language}/")]
+
+
+def add_to_index(text, slug, title, after=None):
+    """``book/index.md``'s text with a row for the new chapters: right after the row of the chapter ``after``,
+    or, when ``after`` is ``None``, before the overview's row; ``None`` when the landing page has no such row
+    (then the new chapters are only in the table of contents)."""
     lines = text.splitlines(keepends=True)
+    anchor = re.compile(rf"\(en/{re.escape('overview' if after is None else after)}\.(ipynb|md)\)")
     for index, line in enumerate(lines):
-        if line.startswith("|") and "(en/overview.ipynb)" in line:
+        if line.startswith("|") and anchor.search(line):
             en, zh = (title[language].replace("|", "\\|") for language in LANGUAGES)
             newline = line[len(line.rstrip("\r\n")) :] or "\n"
             row = f"| [{en}](en/{slug}.ipynb) | [{zh}](zh/{slug}.ipynb) |{newline}"
-            return "".join(lines[:index] + [row] + lines[index:])
+            at = index if after is None else index + 1
+            return "".join(lines[:at] + [row] + lines[at:])
     return None
 
 
@@ -403,8 +446,9 @@ def planned_files(root, slug):
     }
 
 
-def check(root, slug, title):
-    """Raises ``Refusal`` unless ``slug`` is a free, valid name; returns the new text of ``_toc.yml``."""
+def check(root, slug, title, after=None):
+    """Raises ``Refusal`` unless ``slug`` is a free, valid name and ``after`` (if given) a chapter of both parts;
+    returns the new text of ``_toc.yml``."""
     if not (SLUG.fullmatch(slug) and slug.isidentifier() and not keyword.iskeyword(slug)):
         raise Refusal(
             "The slug must be a lowercase Python identifier (letters, digits and underscores, starting with a "
@@ -430,7 +474,9 @@ def check(root, slug, title):
     listed = [entry for entry in toc_entries(yaml.safe_load(text)) if Path(entry).name == slug]
     if listed:
         raise Refusal(f"{slug!r} is taken: _toc.yml lists {', '.join(listed)}. Received: slug={slug!r}")
-    return add_to_toc(text, slug)
+    if after is not None and not (isinstance(after, str) and SLUG.fullmatch(after)):
+        raise Refusal(f"--after takes a chapter's slug, such as `alexnet`. Received: after={after!r}")
+    return add_to_toc(text, slug, after)
 
 
 def load_executor(root):
@@ -454,10 +500,11 @@ def kernel_environment():
     os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
 
 
-def scaffold(root, slug, title):
+def scaffold(root, slug, title, after=None):
     """Writes the new files, executes the chapters, adds them to ``_toc.yml`` and to the landing page's table
-    (``book/index.md``); undoes it all on failure. Returns the new files and the edited ones."""
-    new_toc = check(root, slug, title)
+    (``book/index.md``), after the chapter ``after`` or before the overview; undoes it all on failure. Returns
+    the new files and the edited ones."""
+    new_toc = check(root, slug, title, after)
     files = planned_files(root, slug)
     sources = {
         "module": MODULE_TEMPLATE.format(slug=slug, title=title["en"]),
@@ -468,7 +515,7 @@ def scaffold(root, slug, title):
     edits = {root / "_toc.yml": new_toc}
     index_path = root / "book" / "index.md"
     if index_path.is_file():
-        new_index = add_to_index(read(index_path), slug, title)
+        new_index = add_to_index(read(index_path), slug, title, after)
         if new_index is not None:
             edits[index_path] = new_index
     originals = {path: read(path) for path in edits}
@@ -499,19 +546,26 @@ def main(argv=None):
         description="Scaffold a new architecture: the twin chapters (executed), a builder module and its test; "
         "adds the chapters to _toc.yml and book/index.md. Never overwrites a file.",
     )
-    parser.add_argument("slug", help="the chapter's and module's name, a lowercase identifier such as mobilenet_v2")
-    parser.add_argument("--en", required=True, metavar="TITLE", help='the English title, e.g. "MobileNet"')
-    parser.add_argument("--zh", required=True, metavar="TITLE", help='the Chinese title, e.g. "MobileNet"')
+    parser.add_argument("slug", help="the chapter's and module's name, a lowercase identifier such as toynet_v2")
+    parser.add_argument("--en", required=True, metavar="TITLE", help='the English title, e.g. "ToyNet"')
+    parser.add_argument("--zh", required=True, metavar="TITLE", help='the Chinese title, e.g. "ToyNet"')
+    parser.add_argument(
+        "--after",
+        metavar="CHAPTER",
+        help="the slug of the chapter the new one follows in both parts of _toc.yml and on book/index.md, e.g. "
+        "alexnet (default: before the overview)",
+    )
     parser.add_argument("--root", default=".", type=Path, help="the repository root (default: the current folder)")
     args = parser.parse_args(argv)
     root = args.root.resolve()
     title = {"en": args.en, "zh": args.zh}
     try:
-        files, edited = scaffold(root, args.slug, title)
+        files, edited = scaffold(root, args.slug, title, args.after)
     except Refusal as refusal:
         parser.exit(2, f"{parser.prog}: error: {refusal}\n")
     print("created", *(str(p.relative_to(root)) for p in files.values()), sep="\n  ")
-    print("added both chapters, before the overview, to", *(str(p.relative_to(root)) for p in edited), sep="\n  ")
+    place = "before the overview" if args.after is None else f"after {args.after}"
+    print(f"added both chapters, {place}, to", *(str(p.relative_to(root)) for p in edited), sep="\n  ")
     print()
     print(NEXT_STEPS.format(slug=args.slug, title=args.en))
 

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from cnn_notes.analysis import ParamCounts, count_macs, param_counts, stage_shapes
 from cnn_notes.language import say
-from cnn_notes.references import KERAS_APPLICATIONS, PAPERS, POST, TORCHVISION, TORCHVISION_PARAMS_DIFFER
+from cnn_notes.references import (
+    KERAS_APPLICATIONS,
+    PAPER_COUNTS,
+    PAPERS,
+    POST,
+    TORCHVISION,
+    TORCHVISION_PARAMS_DIFFER,
+)
 from cnn_notes.models.registry import build, get_builder
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
@@ -31,6 +38,10 @@ def _reference(name, facts):
         # torchvision counts learnable parameters only, i.e. Keras' trainable ones.
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
+    if name in PAPER_COUNTS:
+        # A paper's exact count, of what is learned: Keras' trainable parameters.
+        ref = PAPER_COUNTS[name].params
+        return "paper", f"{ref:,}", counts.trainable == ref
     if name in PAPERS:
         return "paper", f"{PAPERS[name].params_millions}M", matches_paper(facts, PAPERS[name])
     return "-", "-", None
@@ -186,15 +197,36 @@ def _source_text(source):
     return say(source, chinese.get(source, source))
 
 
+# The units of the multiply-accumulates column, largest first: (name, MACs per unit).
+MAC_UNITS = (("GMACs", 1e9), ("MMACs", 1e6), ("KMACs", 1e3), ("MACs", 1))
+
+
+def mac_unit(gmacs):
+    """The largest unit of ``MAC_UNITS`` in which every non-zero value of ``gmacs`` (billions of MACs) shows a
+    non-zero number at three decimals: GMACs unless a model is below 0.0005 GMACs (e.g. LeNet-5's 0.4 million
+    MACs), then MMACs, and so on. Returns (name, factor): the column shows ``value * factor`` with 3 decimals."""
+    nonzero = [g * 1e9 for g in gmacs if g > 0]
+    for name, size in MAC_UNITS:
+        if all(round(macs / size, 3) > 0 for macs in nonzero):
+            return name, 1e9 / size
+    return MAC_UNITS[-1][0], 1e9
+
+
 def reference_table(names):
-    """Prints ``check_models(names)`` as a table: model, params, trainable, GMACs, reference, match."""
+    """Prints ``check_models(names)`` as a table: model, params, trainable, MACs, reference, match.
+
+    The MACs column is in GMACs with 3 decimals, unless a model of the table would show 0.000: then the whole
+    column switches to the largest unit that shows every model's number (``mac_unit``), and its header says so.
+    """
+    checks = check_models(names)
+    unit, factor = mac_unit([c.gmacs for c in checks])
     rows = [
-        (c.model, f"{c.total:,}", f"{c.trainable:,}", f"{c.gmacs:.3f}", _source_text(c.source), c.reference,
+        (c.model, f"{c.total:,}", f"{c.trainable:,}", f"{c.gmacs * factor:.3f}", _source_text(c.source), c.reference,
          {True: "✓", False: "✗", None: "-"}[c.match])
-        for c in check_models(names)
+        for c in checks
     ]  # fmt: skip
-    header = say(("model", "params", "trainable", "GMACs", "reference", "value", "match"),
-                 ("模型", "参数", "可训练参数", "GMACs", "参考来源", "参考值", "一致"))
+    header = say(("model", "params", "trainable", unit, "reference", "value", "match"),
+                 ("模型", "参数", "可训练参数", unit, "参考来源", "参考值", "一致"))
     print(format_table(header, rows, right=(1, 2, 3, 5)))
 
 

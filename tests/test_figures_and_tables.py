@@ -73,3 +73,58 @@ def test_the_fingerprint_changes_with_any_source_file(tmp_path):
     resnet = copy / "models" / "resnet.py"
     resnet.write_text(resnet.read_text() + "\n# a changed builder\n")
     assert tables.source_digest(copy) != tables.fingerprint()
+
+
+def test_a_paper_count_is_an_exact_reference(capsys, monkeypatch):
+    # A model no library ships is checked against its paper's exact count (PAPER_COUNTS), of trainable
+    # parameters, shown with thousands separators; it comes before the paper's rounded figure (PAPERS).
+    from cnn_notes import references
+
+    [check] = cnn_notes.check_models(["vgg11_lrn"])  # built once already, by the first test of this file
+    monkeypatch.setitem(references.PAPER_COUNTS, "vgg11_lrn", references.PaperCount(check.trainable, "a test"))
+    cnn_notes.reference_table(["vgg11_lrn"])
+    assert capsys.readouterr().out.splitlines()[2].split()[-3:] == ["paper", f"{check.trainable:,}", "✓"]
+    monkeypatch.setitem(references.PAPER_COUNTS, "vgg11_lrn", references.PaperCount(check.trainable + 1, "a test"))
+    assert cnn_notes.check_models(["vgg11_lrn"])[0].match is False
+
+
+def test_the_macs_column_shows_small_models_in_a_smaller_unit(capsys, monkeypatch):
+    from cnn_notes import tables
+
+    # GMACs unless a row would print 0.000; then the whole column takes the largest unit that shows every row.
+    assert tables.mac_unit([0.021, 37.746]) == ("GMACs", 1)  # the smallest model of a chapter's table today
+    assert tables.mac_unit([0.0005, 1.0]) == ("GMACs", 1)
+    assert tables.mac_unit([0.000416, 0.039]) == ("MMACs", 1e3)  # LeNet-5's size: 0.416 MMACs
+    assert tables.mac_unit([2e-9]) == ("KMACs", 1e6)
+    assert tables.mac_unit([1e-12, 0.0]) == ("MACs", 1e9)
+    assert tables.mac_unit([]) == ("GMACs", 1)
+    [check] = cnn_notes.check_models(["custom_vgg"])
+    tiny = check._replace(model="tiny", gmacs=0.000416)
+    monkeypatch.setattr(tables, "check_models", lambda names: [check, tiny])
+    cnn_notes.reference_table(["custom_vgg", "tiny"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[3] == "MMACs"
+    assert [line.split()[3] for line in lines[2:]] == [f"{check.gmacs * 1e3:.3f}", "0.416"]
+
+
+def test_every_chapter_table_keeps_its_macs_unit():
+    # nbval compares the stored tables: each stored reference_table's unit is the one mac_unit picks for its
+    # numbers (all of today's chapters: GMACs), so the rule above changes no stored row.
+    import json
+    from pathlib import Path
+
+    from cnn_notes import tables
+
+    root = Path(__file__).resolve().parents[1]
+    units = dict(tables.MAC_UNITS)
+    seen = 0
+    for path in sorted(root.glob("book/*/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code" and "reference_table(" in "".join(cell["source"]):
+                lines = "".join("".join(o.get("text", "")) for o in cell.get("outputs", [])).splitlines()
+                if lines and lines[0].split()[0] in ("model", "模型"):
+                    unit = lines[0].split()[3]
+                    gmacs = [float(line.split()[3]) * units[unit] / 1e9 for line in lines[2:]]
+                    assert tables.mac_unit(gmacs)[0] == unit, path.name
+                    seen += 1
+    assert seen >= 24  # the twelve chapter tables of each language

@@ -17,6 +17,8 @@ from cnn_notes.references import (
     TORCHVISION_INPUT_SIZE,
     TORCHVISION_PARAMS_DIFFER,
 )  # fmt: skip
+from cnn_notes.models.arguments import parse_common_args, stated_defaults
+from cnn_notes.models.heads import model_input, pooled_classifier
 from cnn_notes.tables import matches_paper, paper_count
 
 MODELS = cnn_notes.list_models()
@@ -124,12 +126,30 @@ def test_params_at_the_papers_rounding(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_default_output_is_one_probability_vector(name):
     model = default_model(name)
-    outputs = model.outputs
-    default_classes = {"custom_vgg": 10, "custom_densenet": 14}.get(name, 100 if name in POST else 1000)
-    if name.endswith("_cifar"):
-        default_classes = 10
-    assert tuple(outputs[0].shape) == (None, default_classes)
-    assert len(model.inputs) == 1 and model.input.shape[1:] is not None
+    # The defaults the builder stated to parse_common_args in that build: no model's defaults are repeated here.
+    stated = stated_defaults(name)
+    assert stated is not None, f"{name}'s builder does not call parse_common_args with its registered name"
+    assert tuple(model.outputs[0].shape) == (None, stated.classes)
+    assert len(model.inputs) == 1 and tuple(model.input.shape) == (None, stated.size, stated.size, stated.channels)
+
+
+def test_a_family_sets_its_default_channels():
+    # A builder defined here, registered nowhere: a grayscale family states default_channels=1.
+    def tiny_gray(**kwargs):
+        args = parse_common_args("tiny_gray", kwargs, default_size=8, min_size=4, default_classes=3, default_channels=1)
+        inputs = model_input(args)
+        x = keras.layers.Conv2D(2, 3, name="conv")(inputs)
+        return keras.Model(inputs, pooled_classifier(x, args), name=args.name)
+
+    model = tiny_gray()
+    assert tuple(model.input.shape) == (None, 8, 8, 1) and tuple(model.output.shape) == (None, 3)
+    assert model.get_layer("conv").count_params() == 3 * 3 * 1 * 2 + 2
+    assert stated_defaults("tiny_gray") == (8, 1, 3, 4)
+    # An explicit input_shape still wins, and the default of every other family stays 3 channels.
+    assert tuple(tiny_gray(input_shape=(8, 8, 3)).input.shape) == (None, 8, 8, 3)
+    assert parse_common_args("tiny_rgb", {}, default_size=8, min_size=4).input_shape == (8, 8, 3)
+    with pytest.raises(ValueError, match=r"Received: default_channels=0"):
+        parse_common_args("tiny_gray", {}, default_size=8, min_size=4, default_channels=0)
 
 
 @pytest.mark.parametrize("name", MODELS)

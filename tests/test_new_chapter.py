@@ -15,13 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 import cnn_notes
 from cnn_notes import new_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
-SLUG = "mobilenet"  # no MobileNet in cnn_notes: CONTRIBUTING.md uses it as the worked example
-TITLE = {"en": "MobileNet", "zh": "MobileNet"}
+SLUG = "toynet"  # a name no chapter will plausibly take (a real architecture's name may become a chapter)
+TITLE = {"en": "ToyNet", "zh": "玩具网络"}
 NEW_FILES = {f"book/en/{SLUG}.ipynb", f"book/zh/{SLUG}.ipynb", f"cnn_notes/models/{SLUG}.py", f"tests/test_{SLUG}.py"}
 
 
@@ -89,6 +90,7 @@ def test_scaffolds_a_chapter_that_passes_the_book_tests(tmp_path, capsys):
     result = run(root, "-m", "cnn_notes.new_chapter", SLUG, "--en", TITLE["en"], "--zh", TITLE["zh"])
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Next steps" in result.stdout and "make notebooks" in result.stdout and "make test" in result.stdout
+    assert f"make check-chapter SLUG={SLUG}" in result.stdout and "book/en/intro.ipynb" in result.stdout
 
     after = snapshot(root)
     assert set(after) - set(before) == NEW_FILES
@@ -98,7 +100,7 @@ def test_scaffolds_a_chapter_that_passes_the_book_tests(tmp_path, capsys):
     for language, line in zip(("en", "zh"), added):
         assert toc[toc.index(line) + 1] == f"      - file: book/{language}/overview"
     index, added = lines_added(ROOT / "book" / "index.md", root / "book" / "index.md")
-    assert added == [f"| [MobileNet](en/{SLUG}.ipynb) | [MobileNet](zh/{SLUG}.ipynb) |"]
+    assert added == [f"| [ToyNet](en/{SLUG}.ipynb) | [玩具网络](zh/{SLUG}.ipynb) |"]
     assert index[index.index(added[0]) + 1].startswith("| [Overview](en/overview.ipynb)")
 
     book = run(root, "-m", "pytest", "-v", "-p", "no:cacheprovider", "tests/test_book.py")
@@ -127,13 +129,13 @@ def test_chapters_have_the_standard_sections_and_the_same_code():
     en, zh = (
         "\n\n".join(c["source"] for c in nb["cells"] if c["cell_type"] == "markdown") for nb in (english, chinese)
     )
-    assert en.startswith(f"# MobileNet\n\n[中文版](../zh/{SLUG}.ipynb)")
-    assert zh.startswith(f"# MobileNet\n\n[English](../en/{SLUG}.ipynb)")
-    headings = ["The key block", "The math", "The post's code", "Which MobileNet?", "Stage by stage", "Summary",
+    assert en.startswith(f"# ToyNet\n\n[中文版](../zh/{SLUG}.ipynb)")
+    assert zh.startswith(f"# 玩具网络\n\n[English](../en/{SLUG}.ipynb)")
+    headings = ["The key block", "The math", "The post's code", "Which ToyNet?", "Stage by stage", "Summary",
                 "Exercises"]  # fmt: skip
     assert [line[3:] for line in en.splitlines() if line.startswith("## ")] == headings
     assert [line[3:] for line in zh.splitlines() if line.startswith("## ")] == [
-        "核心模块", "数学推导", "原文代码", "哪一个 MobileNet？", "逐阶段查看", "小结", "练习",
+        "核心模块", "数学推导", "原文代码", "哪一个 玩具网络？", "逐阶段查看", "小结", "练习",
     ]  # fmt: skip
     assert en.count("TODO") == zh.count("TODO") == len(headings) + 1
     assert "{cite}`key`" in en and "{cite}`zh-key`" in zh and "plot_block" in en and "plot_block" in zh
@@ -204,9 +206,9 @@ def test_one_existing_file_is_enough_to_refuse(repository, capsys):
 
 
 def test_refuses_a_slug_listed_in_the_toc(tmp_path, capsys):
-    (tmp_path / "_toc.yml").write_text("root: book/index\nparts:\n  - chapters:\n      - file: book/en/lenet\n")
-    refuse(tmp_path, "lenet")
-    assert "_toc.yml lists book/en/lenet" in capsys.readouterr().err
+    (tmp_path / "_toc.yml").write_text("root: book/index\nparts:\n  - chapters:\n      - file: book/en/toynet\n")
+    refuse(tmp_path, "toynet")
+    assert "_toc.yml lists book/en/toynet" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_toc.yml"]
 
 
@@ -221,3 +223,76 @@ def test_a_failed_execution_leaves_nothing_behind(repository, monkeypatch):
     with pytest.raises(RuntimeError, match="the kernel died"):
         new_chapter.main(["squeezenet", "--en", "SqueezeNet", "--zh", "SqueezeNet", "--root", str(repository)])
     assert snapshot(repository) == before
+
+
+def test_after_places_both_chapters_and_the_landing_row_after_that_chapter(repository, monkeypatch, capsys):
+    # The whole command, but with the kernels replaced by a no-op (the first test executes the chapters).
+    before = snapshot(repository)
+    monkeypatch.setattr(new_chapter, "load_executor", lambda root: lambda path: None)
+    monkeypatch.setattr(new_chapter, "kernel_environment", lambda: None)
+    toc_path, index_path = repository / "_toc.yml", repository / "book" / "index.md"
+    originals = {path: path.read_bytes() for path in (toc_path, index_path)}
+    try:
+        new_chapter.main([SLUG, "--en", TITLE["en"], "--zh", TITLE["zh"], "--after", "alexnet", "--root", str(repository)])
+        assert "added both chapters, after alexnet, to" in capsys.readouterr().out
+        toc, added = lines_added(ROOT / "_toc.yml", toc_path)
+        assert added == [f"      - file: book/en/{SLUG}", f"      - file: book/zh/{SLUG}"]
+        for language, line in zip(("en", "zh"), added):
+            assert toc[toc.index(line) - 1] == f"      - file: book/{language}/alexnet"
+            assert toc[toc.index(line) + 1] == f"      - file: book/{language}/vgg"
+        index, added = lines_added(ROOT / "book" / "index.md", index_path)
+        assert added == [f"| [ToyNet](en/{SLUG}.ipynb) | [玩具网络](zh/{SLUG}.ipynb) |"]
+        assert index[index.index(added[0]) - 1].startswith("| [AlexNet](en/alexnet.ipynb)")
+        # The two editions keep the same chapters in the same order (tools/build_book.py builds one per part).
+        parts = yaml.safe_load(toc_path.read_text(encoding="utf-8"))["parts"]
+        en, zh = ([Path(c["file"]).name for c in part["chapters"]] for part in parts)
+        assert en == zh and en[en.index("alexnet") + 1] == SLUG
+    finally:
+        for path in new_chapter.planned_files(repository, SLUG).values():
+            path.unlink(missing_ok=True)
+        for path, data in originals.items():
+            path.write_bytes(data)
+    assert snapshot(repository) == before
+
+
+@pytest.mark.parametrize("after", ["alexnett", "glossary_x", "book/en/alexnet", "Alexnet", ""])
+def test_refuses_an_unknown_after_and_writes_nothing(repository, capsys, after):
+    before = snapshot(repository)
+    with pytest.raises(SystemExit) as info:
+        new_chapter.main([SLUG, "--en", "T", "--zh", "T", "--after", after, "--root", str(repository)])
+    assert info.value.code == 2
+    message = capsys.readouterr().err
+    assert "--after" in message and f"Received: after={after!r}" in message
+    assert snapshot(repository) == before
+
+
+def test_after_keeps_an_entry_with_sections_whole():
+    toc = (
+        "parts:\n  - caption: English\n    chapters:\n      - file: book/en/a\n        sections:\n"
+        "          - file: book/en/a1\n      - file: book/en/b\n  - caption: 中文\n    chapters:\n"
+        "      - file: book/zh/a\n        sections:\n          - file: book/zh/a1\n"
+    )
+    text = new_chapter.add_to_toc(toc, "toynet", after="a")
+    chapters = [[c["file"] for c in part["chapters"]] for part in yaml.safe_load(text)["parts"]]
+    assert chapters == [["book/en/a", "book/en/toynet", "book/en/b"], ["book/zh/a", "book/zh/toynet"]]
+    with pytest.raises(new_chapter.Refusal, match="overview"):
+        new_chapter.add_to_toc(toc, "toynet")
+    with pytest.raises(new_chapter.Refusal, match="one of: a"):
+        new_chapter.add_to_toc(toc, "toynet", after="b")  # only in the English part
+
+
+def test_make_check_chapter_runs_what_a_new_chapter_can_break():
+    # Not run here (nbval and the book build take minutes): the target exists and names each stage.
+    dry = subprocess.run(["make", "-n", "check-chapter", "SLUG=toynet"], cwd=ROOT, capture_output=True, text=True)
+    assert dry.returncode == 0, dry.stderr
+    commands = dry.stdout
+    assert '-k "toynet" tests' in commands
+    for path in ("tests/test_book.py", "tests/test_prose_figures.py", "tests/test_glossary.py",
+                 "tests/test_exercises.py", "tests/test_editions.py"):  # fmt: skip
+        assert path in commands
+    assert "--nbval" in commands
+    for notebook in ("book/en/toynet.ipynb", "book/zh/toynet.ipynb", "book/en/intro.ipynb", "book/zh/intro.ipynb"):
+        assert notebook in commands
+    assert "tools/build_book.py" in commands
+    # test_every_model_appears_in_a_chapter, which -k toynet would skip, is in one of those files.
+    assert "def test_every_model_appears_in_a_chapter" in (ROOT / "tests" / "test_book.py").read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ They are checked here, before any layer is built, so that bad input gives a shor
 the argument and what was received, never a Keras traceback from deep inside a graph.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -14,7 +15,8 @@ POOLING_MODES = (None, "avg", "max")
 
 COMMON_ARGS_DOC = """
     Common arguments (keyword-only, the same for every model, after keras.applications):
-        input_shape: ``(height, width, channels)``; ``None`` takes the model's default size with 3 channels.
+        input_shape: ``(height, width, channels)``; ``None`` takes the model's default size and channels
+            (3, RGB, unless the family states otherwise, e.g. 1 for a grayscale network).
             Height and width may be ``None`` only when ``include_top=False``.
         classes: number of classes of the classifier (``include_top=True``).
         include_top: whether to end with the classifier; ``False`` returns the feature extractor.
@@ -37,6 +39,19 @@ class CommonArgs:
     name: str
 
 
+# What each builder last stated to ``parse_common_args``, by registered model name: its defaults, read by the
+# tests (tests/test_models.py checks the default build against them) so that no test repeats a model's
+# defaults by hand. Recorded at every call, before any check, so a refused call records them too.
+Defaults = namedtuple("Defaults", ["size", "channels", "classes", "min_size"])
+_STATED = {}
+
+
+def stated_defaults(model):
+    """The defaults that ``model``'s builder stated to ``parse_common_args`` at its last call in this process
+    (``Defaults(size, channels, classes, min_size)``), or ``None`` if it has not been called yet."""
+    return _STATED.get(model)
+
+
 def _is_int(value):
     return isinstance(value, Integral) and not isinstance(value, bool)
 
@@ -48,6 +63,7 @@ def parse_common_args(
     default_size,
     min_size,
     default_classes=1000,
+    default_channels=3,
 ):
     """Checks a builder's common keyword arguments and returns them as ``CommonArgs``.
 
@@ -57,7 +73,14 @@ def parse_common_args(
         default_size: the input height and width used when ``input_shape`` is ``None``.
         min_size: the smallest height and width for which the architecture's feature map stays non-empty.
         default_classes: the default ``classes`` (1000 for ImageNet models; the post's models differ).
+        default_channels: the input channels used when ``input_shape`` is ``None`` (3 for RGB; 1 for a
+            grayscale network such as LeNet-5, whose 32x32x1 input its parameter count depends on).
     """
+    if not _is_int(default_channels) or default_channels < 1:
+        raise ValueError(
+            f"`default_channels` must be a positive integer. Received: default_channels={default_channels!r}"
+        )
+    _STATED[model] = Defaults(default_size, default_channels, default_classes, min_size)
     kwargs = dict(kwargs)
     input_shape = kwargs.pop("input_shape", None)
     classes = kwargs.pop("classes", default_classes)
@@ -84,7 +107,7 @@ def parse_common_args(
     if not isinstance(name, str) or not name:
         raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
 
-    input_shape = _check_input_shape(model, input_shape, include_top, default_size, min_size)
+    input_shape = _check_input_shape(model, input_shape, include_top, default_size, min_size, default_channels)
     return CommonArgs(input_shape, classes, include_top, pooling, classifier_activation, name)
 
 
@@ -103,9 +126,9 @@ def _check_activation(activation):
     )
 
 
-def _check_input_shape(model, input_shape, include_top, default_size, min_size):
+def _check_input_shape(model, input_shape, include_top, default_size, min_size, default_channels=3):
     if input_shape is None:
-        return (default_size, default_size, 3)
+        return (default_size, default_size, default_channels)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
         raise ValueError(
             "`input_shape` must be a tuple (height, width, channels) of rank 3. "
