@@ -52,6 +52,17 @@ KERAS_APPLICATIONS = {
     "efficientnet_b5": ("EfficientNetB5", 30_562_527),
     "efficientnet_b6": ("EfficientNetB6", 43_265_143),
     "efficientnet_b7": ("EfficientNetB7", 66_658_687),
+    "mobilenet": ("MobileNet", 4_253_864),
+    "mobilenet_v2": ("MobileNetV2", 3_538_984),
+}
+
+# keras.applications twins whose default input is not a fixed size: keras' MobileNetV3Small/Large default to
+# (None, None, 3) (fully convolutional), so they are compared built at 224x224, the size of their ImageNet
+# weights and of every published count: (attribute, total params, input size). tests/test_mobilenet.py makes
+# the comparisons of test_models.py's test_equals_keras_applications_built_live for them.
+KERAS_APPLICATIONS_SIZED = {
+    "mobilenet_v3_large": ("MobileNetV3Large", 5_507_432, 224),
+    "mobilenet_v3_small": ("MobileNetV3Small", 2_554_968, 224),
 }
 
 # top1 is None where the reference file gives no acc@1.
@@ -82,6 +93,9 @@ TORCHVISION = {
     "efficientnet_b5": Torchvision(30_389_784, 10.266, None),
     "efficientnet_b6": Torchvision(43_040_704, 19.068, None),
     "efficientnet_b7": Torchvision(66_347_960, 37.746, None),
+    "mobilenet_v2": Torchvision(3_504_872, 0.301, 71.878),
+    "mobilenet_v3_large": Torchvision(5_483_032, 0.217, 74.042),
+    "mobilenet_v3_small": Torchvision(2_542_856, 0.057, 67.668),
 }
 
 # Where torchvision's num_params counts something else than the model built here, with the reason.
@@ -111,11 +125,36 @@ PAPERS = {
     "resnext50_32x4d": PaperFigure(25.0, "Xie et al. 2016, Table 1"),
     "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
     "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),
+    # MobileNetV2's 3.4M (Sandler et al. 2018, Table 4) and V3-Large's 5.4M (Howard et al. 2019, Table 3) are
+    # not what their released models have (3.50M and 5.48M trainable, keras and torchvision alike): not here.
+    "mobilenet": PaperFigure(4.2, "Howard et al. 2017, Table 6 (1.0 MobileNet-224)"),
+    "mobilenet_v3_small": PaperFigure(2.5, "Howard et al. 2019, Table 3 (MobileNetV3-Small 1.0)"),
     # Section 4.2's CIFAR-10 networks. Table 6 counts the residual networks; the text says their plain
     # counterparts have the same number of parameters (option A shortcuts have none).
     **{f"{kind}{depth}_cifar": PaperFigure(millions, f"He et al. 2015, Table 6 ({depth} layers)" + note)
        for depth, millions in ((20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7))
        for kind, note in (("resnet", ""), ("plain", "; section 4.2: plain twins have the same parameters"))},
+}
+
+# A paper's exact parameter count, for a model that no library ships (so neither KERAS_APPLICATIONS nor
+# TORCHVISION can hold it) and whose paper states the count to the unit, e.g. as the sum of a per-layer table.
+# ``params`` is compared, exactly, with the model's *trainable* count (papers count what is learned; BatchNorm's
+# moving statistics are not parameters); ``source`` names the table or section. A model listed here needs no
+# PAPERS entry: reference_table shows this count, with thousands separators, before any rounded figure.
+PaperCount = namedtuple("PaperCount", ["params", "source"])
+
+PAPER_COUNTS = {}
+
+# Multiply-adds at 224x224 as the papers state them, in millions, with the relative tolerance of the check
+# (tests/test_mobilenet.py). MobileNetV3-Large counts 216.6M here, as keras, torchvision (0.217 GFLOPS) and
+# TF-Slim's released checkpoint (217M, research/slim/nets/mobilenet/README.md); the paper's Table 3 says 219M,
+# 1.1% more, which is why its tolerance is 1.2%.
+PaperMacs = namedtuple("PaperMacs", ["millions", "source", "rel"], defaults=(0.01,))
+PAPER_MACS = {
+    "mobilenet": PaperMacs(569, "Howard et al. 2017, Table 6: 569 million mult-adds"),
+    "mobilenet_v2": PaperMacs(300, "Sandler et al. 2018, Table 4: 300M MAdds"),
+    "mobilenet_v3_large": PaperMacs(219, "Howard et al. 2019, Table 3: 219M MAdds", 0.012),
+    "mobilenet_v3_small": PaperMacs(56, "Howard et al. 2019, Table 3: 56M MAdds"),
 }
 
 # The overview chapter's table: one representative model per architecture, the year its paper appeared on arXiv
@@ -139,6 +178,8 @@ OVERVIEW = (
     Architecture("ResNeXt-50 32x4d", "resnext50_32x4d", 2016, 77.618, "torchvision"),
     Architecture("DenseNet-121", "densenet121", 2016, 75.0, "keras.io"),
     Architecture("Xception", "xception", 2016, 79.0, "keras.io"),
+    Architecture("MobileNetV2", "mobilenet_v2", 2018, 71.3, "keras.io"),
+    Architecture("MobileNetV3-Large", "mobilenet_v3_large", 2019, 75.6, "keras.io"),
     Architecture("EfficientNet-B0", "efficientnet_b0", 2019, 77.1, "paper, keras.io"),
     Architecture("EfficientNet-B7", "efficientnet_b7", 2019, 84.3, "paper, keras.io"),
 )
