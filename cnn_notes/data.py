@@ -118,6 +118,58 @@ def digits(*, size=8, channels=1, val_fraction=0.2, test_fraction=0.2, seed=0):
     )  # fmt: skip
 
 
+def _check_dataset(data, argument="data"):
+    if not isinstance(data, Dataset):
+        raise ValueError(f"`{argument}` must be a cnn_notes.data.Dataset, e.g. cnn_notes.data.digits(). Received: {argument}={data!r}")
+    return data
+
+
+def select_classes(data, classes):
+    """The images of ``data`` whose label is in ``classes``, in all three splits, relabelled 0, 1, ... in the
+    order of ``classes``: ``select_classes(digits(), (5, 6, 7, 8, 9))`` is a 5-class task whose label 0 is the
+    digit 5. For transfer: a network trained on some classes, then taught others."""
+    _check_dataset(data)
+    if (
+        not isinstance(classes, (tuple, list))
+        or not classes
+        or not all(_is_int(c) and 0 <= c < data.classes for c in classes)
+        or len(set(classes)) != len(classes)
+    ):
+        raise ValueError(
+            f"`classes` must be a non-empty list of distinct labels of `data` (0 to {data.classes - 1}). "
+            f"Received: classes={classes!r}"
+        )
+    lookup = np.full(data.classes, -1, dtype="int32")
+    lookup[list(classes)] = np.arange(len(classes), dtype="int32")
+    splits = {}
+    for split in ("train", "val", "test"):
+        x, y = getattr(data, "x_" + split), getattr(data, "y_" + split)
+        keep = np.flatnonzero(lookup[y] >= 0)
+        splits["x_" + split], splits["y_" + split] = x[keep], lookup[y[keep]]
+    shown = "-".join(map(str, (classes[0], classes[-1]))) if list(classes) == list(range(classes[0], classes[-1] + 1)) else ",".join(map(str, classes))
+    return Dataset(name=f"{data.name} {shown}", classes=len(classes), **splits)
+
+
+def per_class(data, count, *, seed=0):
+    """``data`` with only ``count`` training images of each class (a seeded choice, in a seeded order); the
+    validation and test splits are kept whole, so that runs with fewer labels are judged on the same images."""
+    _check_dataset(data)
+    seed = check_int(seed, "seed")
+    sizes = np.bincount(data.y_train, minlength=data.classes)
+    if not _is_int(count) or not 1 <= count <= sizes.min():
+        raise ValueError(
+            f"`count` must be an integer from 1 to {sizes.min()} (the fewest training images of a class in `data`). "
+            f"Received: count={count!r}"
+        )
+    rng = np.random.default_rng(seed)
+    chosen = [rng.permutation(np.flatnonzero(data.y_train == label))[:count] for label in range(data.classes)]
+    keep = rng.permutation(np.concatenate(chosen))
+    return Dataset(
+        name=f"{data.name}, {count} per class", x_train=data.x_train[keep], y_train=data.y_train[keep],
+        x_val=data.x_val, y_val=data.y_val, x_test=data.x_test, y_test=data.y_test, classes=data.classes,
+    )  # fmt: skip
+
+
 @functools.cache
 def _read_digits():
     """The shipped digits as ``(1797, 8, 8)`` pixel counts and ``(1797,)`` int32 labels."""

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cnn_notes
 from cnn_notes import data as datasets
+from cnn_notes import transfer
 from cnn_notes.language import say
 from cnn_notes.tables import format_table
 from cnn_notes.training import History, evaluate, fit, plot_history, seed_everything
@@ -56,6 +57,48 @@ class Experiment:
                 "runs": [asdict(run) for run in self.runs]}  # fmt: skip
 
 
+TRANSFER_METHODS = ("linear probe", "fine-tuning", "from scratch")
+
+
+@dataclass(frozen=True)
+class TransferRun(Run):
+    """A run on the target task of a ``TransferExperiment``: ``method`` says what it starts from. ``"linear
+    probe"``: the pretrained backbone, frozen, under a new classifier (only the classifier learns); ``"fine-tuning"``:
+    the same start, every layer trained; ``"from scratch"``: the same network freshly initialised.
+    ``labels_per_class`` training images of each target class (``None``: all of them)."""
+
+    method: str = "from scratch"
+    labels_per_class: object = None
+
+
+@dataclass(frozen=True)
+class TransferExperiment(Experiment):
+    """A backbone pretrained on ``source_classes`` of the data (the first run, a plain ``Run``), then the
+    ``TransferRun``s on ``target_classes``: each tested on the target classes' test images."""
+
+    source_classes: tuple = ()
+    target_classes: tuple = ()
+
+    def __post_init__(self):
+        pretraining, *runs = self.runs
+        if type(pretraining) is not Run or not runs or not all(isinstance(r, TransferRun) for r in runs):
+            raise ValueError(f"`runs` must be a pretraining Run followed by TransferRuns. Received: runs={self.runs!r:.200}")
+        for run in runs:
+            if run.method not in TRANSFER_METHODS:
+                raise ValueError(f"`method` must be one of {', '.join(TRANSFER_METHODS)}. Received: method={run.method!r}")
+            if run.labels_per_class is not None and (isinstance(run.labels_per_class, bool) or not isinstance(run.labels_per_class, int) or run.labels_per_class < 1):
+                raise ValueError(f"`labels_per_class` must be None (all) or a positive integer. Received: labels_per_class={run.labels_per_class!r}")
+        if not self.source_classes or not self.target_classes or set(self.source_classes) & set(self.target_classes):
+            raise ValueError(
+                "`source_classes` and `target_classes` must be two non-empty, disjoint lists of labels. "
+                f"Received: source_classes={self.source_classes!r}, target_classes={self.target_classes!r}"
+            )
+
+    def definition(self):
+        return {**super().definition(), "kind": "transfer", "source_classes": list(self.source_classes),
+                "target_classes": list(self.target_classes)}  # fmt: skip
+
+
 def _post_run(label, model, **options):
     return Run(label, model, {"classes": 10, **options}, epochs=8, batch_size=32)
 
@@ -70,6 +113,23 @@ def _bn_run(label, batch_norm, learning_rate):
     # moving averages saw in training, which hides what BN does to the optimisation.
     return Run(label, "custom_vgg", {"batch_norm": batch_norm, "dropout": 0.0}, optimizer="sgd",
                learning_rate=learning_rate, epochs=10, batch_size=32)  # fmt: skip
+
+
+# The backbones experiment: ResNet-20 at the 16x16x1 digits (0.27M parameters, under a second an epoch here),
+# pretrained on 0-4, then taught 5-9. Every target run takes about 160 steps of 16 images, whatever its number
+# of labels, so that fewer labels are not also less training; three seeds (each also draws other labelled
+# images), since a few labels make one run a lottery.
+_BACKBONE = {"input_shape": (16, 16, 1), "classes": 5}
+_TRANSFER_EPOCHS = {10: 40, 50: 10, None: 5}
+_TRANSFER_LEARNING_RATES = {"linear probe": 0.01, "fine-tuning": 0.005, "from scratch": 0.01}
+_TRANSFER_SEEDS = (0, 1, 2)
+
+
+def _transfer_run(method, labels_per_class, seed):
+    labels = f"{labels_per_class} per class" if labels_per_class else "all labels"
+    return TransferRun(f"{method}, {labels}, seed {seed}", "resnet20_cifar", _BACKBONE, optimizer="sgd",
+                       learning_rate=_TRANSFER_LEARNING_RATES[method], epochs=_TRANSFER_EPOCHS[labels_per_class],
+                       batch_size=16, seed=seed, method=method, labels_per_class=labels_per_class)  # fmt: skip
 
 
 EXPERIMENTS = {
@@ -116,6 +176,20 @@ EXPERIMENTS = {
                 _bn_run("with BN, lr 0.01", True, 0.01),
                 _bn_run("with BN, lr 0.1", True, 0.1),
             ),
+        ),
+        TransferExperiment(
+            "backbones",
+            "Do features learnt on digits 0-4 help to learn 5-9 from few labels: a linear classifier on the frozen "
+            "backbone, fine-tuning it, or the same network from scratch? (Yosinski et al. 2014)",
+            {"loader": "digits", "size": 16, "channels": 1, "seed": 0},
+            (
+                Run("pretraining on digits 0-4", "resnet20_cifar", _BACKBONE, optimizer="sgd", learning_rate=0.05,
+                    epochs=15, batch_size=32),  # fmt: skip
+                *(_transfer_run(method, labels, seed) for labels in (10, 50, None) for method in TRANSFER_METHODS
+                  for seed in _TRANSFER_SEEDS),  # fmt: skip
+            ),
+            source_classes=(0, 1, 2, 3, 4),
+            target_classes=(5, 6, 7, 8, 9),
         ),
     )
 }
@@ -179,28 +253,92 @@ def environment():
     }
 
 
+def _transfer_data(experiment, data):
+    """The source and the target task of a ``TransferExperiment``: ``data`` cut to each set of classes."""
+    return (datasets.select_classes(data, experiment.source_classes),
+            datasets.select_classes(data, experiment.target_classes))  # fmt: skip
+
+
+def _target_data(run, target):
+    return target if run.labels_per_class is None else datasets.per_class(target, run.labels_per_class, seed=run.seed)
+
+
+def _train_transfer(run, target, pretrained, **overrides):
+    """Seeds and builds the run's network for the target classes, starts it from the ``pretrained`` backbone
+    (``"linear probe"`` frozen, ``"fine-tuning"`` not) or leaves it fresh (``"from scratch"``), and fits it on
+    ``run.labels_per_class`` images per class. The same seed gives every method the same new classifier."""
+    data = _target_data(run, target)
+    seed_everything(run.seed)
+    model = cnn_notes.build(run.model, **run.options)
+    if run.method != "from scratch":
+        transfer.transfer_weights(pretrained, model)
+    if run.method == "linear probe":
+        transfer.freeze_backbone(model)
+    history = fit(
+        model, data, epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
+        learning_rate=run.learning_rate, momentum=run.momentum, seed=run.seed, **overrides,
+    )  # fmt: skip
+    return model, history, data
+
+
+def _trained(experiment, data, *, labels=None, before=None, **overrides):
+    """Trains the runs ``labels`` (default: all) of ``experiment`` in order, yielding ``(run, model, history,
+    the Dataset it was trained and is tested on)``; ``before(run)`` is called before each. A transfer run that
+    needs the backbone gets it pretrained in full first, even where ``overrides`` cut the runs short (a replay)."""
+    if not isinstance(experiment, TransferExperiment):
+        for run in experiment.runs:
+            if labels is None or run.label in labels:
+                before and before(run)
+                model, history = _train(run, data, **overrides)
+                yield run, model, history, data
+        return
+    source, target = _transfer_data(experiment, data)
+    pretraining, *runs = experiment.runs
+    wanted = [run for run in runs if labels is None or run.label in labels]
+    pretrained = None
+    if labels is None or pretraining.label in labels or any(run.method != "from scratch" for run in wanted):
+        full = labels is None or any(run.method != "from scratch" for run in wanted)
+        before and before(pretraining)
+        kept = {k: v for k, v in overrides.items() if k in ("verbose", "record_steps")} if full else overrides
+        pretrained, history = _train(pretraining, source, **kept)
+        if labels is None or pretraining.label in labels:
+            yield pretraining, pretrained, history, source
+    for run in wanted:
+        before and before(run)
+        model, history, run_data = _train_transfer(run, target, pretrained, **overrides)
+        yield run, model, history, run_data
+
+
 def run_experiment(name, *, results=RESULTS, verbose=1):
     """Runs every run of experiment ``name`` and writes ``results/<name>.json``; returns the result."""
     experiment = get(name)
     data = load_data(experiment)
     started = time.perf_counter()
     runs = []
-    for run in experiment.runs:
+
+    def announce(run):
         if verbose:
             print(f"[{name}] {run.label}: {run.model}, {run.epochs} epochs", flush=True)
-        run_start = time.perf_counter()
-        model, history = _train(run, data, verbose=verbose and (1 if sys.stdout.isatty() else 2))
-        test_loss, test_accuracy = evaluate(model, data)
-        runs.append({
+
+    run_start = time.perf_counter()
+    trained = _trained(experiment, data, before=announce, verbose=verbose and (1 if sys.stdout.isatty() else 2))
+    for run, model, history, run_data in trained:
+        test_loss, test_accuracy = evaluate(model, run_data)
+        record = {
             "label": run.label,
             "params": model.count_params(),
             "history": history.to_dict(),
             "test_loss": test_loss,
             "test_accuracy": test_accuracy,
             "wall_seconds": round(time.perf_counter() - run_start, 1),
-        })  # fmt: skip
+        }  # fmt: skip
+        if isinstance(experiment, TransferExperiment):
+            record.update(data=repr(run_data), train_images=len(run_data.y_train), test_images=len(run_data.y_test),
+                          trainable_params=transfer.trainable_count(model))  # fmt: skip
+        runs.append(record)
         if verbose:
             print(f"[{name}] {run.label}: test accuracy {test_accuracy:.3f}", flush=True)
+        run_start = time.perf_counter()
     result = {
         "definition": experiment.definition(),
         "data": repr(data),
@@ -240,13 +378,14 @@ def replay(name, *, steps=3, labels=None, results=RESULTS):
     """
     result = load(name, results=results)
     experiment = get(name)
+    if len(result["runs"]) != len(experiment.runs):
+        raise ValueError(f"The stored result of {name!r} has {len(result['runs'])} runs, the definition {len(experiment.runs)}: "
+                         f"run `make experiments EXPERIMENTS={name}`. Received: name={name!r}")  # fmt: skip
+    stored = {run["label"]: run for run in result["runs"]}
     data = load_data(experiment)
     out = []
-    for run, stored in zip(experiment.runs, result["runs"], strict=True):
-        if labels is not None and run.label not in labels:
-            continue
-        _, history = _train(run, data, max_steps=steps, record_steps=steps)
-        out.append((run.label, stored["history"]["first_steps"][:steps], history.first_steps))
+    for run, _, history, _ in _trained(experiment, data, labels=labels, max_steps=steps, record_steps=steps):
+        out.append((run.label, stored[run.label]["history"]["first_steps"][:steps], history.first_steps))
     return out
 
 
@@ -267,6 +406,16 @@ TITLES = {
                            "手写数字上的普通网络与残差网络（参见 He 等人论文的图 6）"),
     "batch_norm": ("The post's VGG with and without BN, two learning rates", "原文的 VGG 带与不带 BN，两种学习率"),
 }  # fmt: skip
+
+
+_METHODS_ZH = {"linear probe": "线性分类器（冻结特征）", "fine-tuning": "微调", "from scratch": "从头训练"}
+_LABELS_ZH["pretraining on digits 0-4"] = "在数字 0–4 上预训练"
+for _method in TRANSFER_METHODS:
+    for _seed in _TRANSFER_SEEDS:
+        for _count in (10, 50):
+            _LABELS_ZH[f"{_method}, {_count} per class, seed {_seed}"] = f"{_METHODS_ZH[_method]}，每类 {_count} 个标签，种子 {_seed}"
+        _LABELS_ZH[f"{_method}, all labels, seed {_seed}"] = f"{_METHODS_ZH[_method]}，全部标签，种子 {_seed}"
+TITLES["backbones"] = ("Digits 5-9 from a backbone pretrained on 0-4", "在 0–4 上预训练的骨干网络学习数字 5–9")
 
 
 def label(run_label):
@@ -303,6 +452,98 @@ def results_table(result):
     env, minutes = result["environment"], result["wall_seconds"] / 60
     print(say(f"{len(rows)} runs on {env['device']}, TensorFlow {env['tensorflow']}; {minutes:.0f} min in all",
               f"{len(rows)} 次运行，设备 {env['device']}，TensorFlow {env['tensorflow']}；共 {minutes:.0f} 分钟"))
+
+
+def _transfer_result(result):
+    definition = result.get("definition", {}) if isinstance(result, dict) else {}
+    if definition.get("kind") != "transfer" or "runs" not in result:
+        raise ValueError(
+            "`result` must be the stored result of a transfer experiment, e.g. cnn_notes.experiments.load('backbones'). "
+            f"Received: result={result!r:.80}"
+        )
+    pretraining, *runs = result["runs"]
+    return definition, pretraining, runs
+
+
+def transfer_accuracies(result):
+    """``{method: {labels per class: [test accuracy per seed]}}`` of a stored transfer result, in the order of
+    its runs; "all labels" counts as the mean number of training images per class."""
+    definition, _, runs = _transfer_result(result)
+    classes = len(definition["target_classes"])
+    out = {}
+    for spec, run in zip(definition["runs"][1:], runs, strict=True):
+        count = spec["labels_per_class"] or run["train_images"] / classes
+        out.setdefault(spec["method"], {}).setdefault(count, []).append(run["test_accuracy"])
+    return out
+
+
+def transfer_table(result):
+    """Prints the test accuracy on the target classes per method (rows) and labels per class (columns): the
+    mean over the seeds and, in brackets, the lowest and the highest; then the pretraining's own test accuracy
+    on the source classes."""
+    definition, pretraining, runs = _transfer_result(result)
+    specs = definition["runs"][1:]
+    counts = list(dict.fromkeys(spec["labels_per_class"] for spec in specs))
+    all_images = next(run["train_images"] for spec, run in zip(specs, runs) if spec["labels_per_class"] is None)
+    heading = [say(f"{c} per class", f"每类 {c} 个") if c else say(f"all ({all_images:,} images)", f"全部（{all_images:,} 张）")
+               for c in counts]  # fmt: skip
+    cells, trainable = {}, {}
+    for spec, run in zip(specs, runs, strict=True):
+        cells.setdefault((spec["method"], spec["labels_per_class"]), []).append(run["test_accuracy"])
+        trainable[spec["method"]] = run["trainable_params"]
+
+    def cell(values):
+        return f"{sum(values) / len(values):.3f} ({min(values):.2f}–{max(values):.2f})"
+
+    rows = [
+        (say(method, _METHODS_ZH.get(method, method)), f"{trainable[method]:,}", *(cell(cells[method, c]) for c in counts))
+        for method in dict.fromkeys(spec["method"] for spec in specs)
+    ]  # fmt: skip
+    header = (say("method", "方法"), say("trained params", "训练的参数"), *heading)
+    print(format_table(header, rows, right=tuple(range(1, len(header)))))
+    env, minutes = result["environment"], result["wall_seconds"] / 60
+    seeds = len({spec["seed"] for spec in specs})
+    source = "-".join(map(str, (definition["source_classes"][0], definition["source_classes"][-1])))
+    target = "-".join(map(str, (definition["target_classes"][0], definition["target_classes"][-1])))
+    tests = runs[0]["test_images"]
+    print(say(f"test accuracy on digits {target} ({tests:,} test images), mean (lowest–highest) of {seeds} seeds; "
+              f"the backbone's own on {source}: {pretraining['test_accuracy']:.3f}",
+              f"数字 {target} 上的测试准确率（{tests:,} 张测试图像），{seeds} 个种子的均值（最低–最高）；"
+              f"骨干网络在 {source} 上自己的测试准确率：{pretraining['test_accuracy']:.3f}"))  # fmt: skip
+    print(say(f"{len(result['runs'])} runs on {env['device']}, TensorFlow {env['tensorflow']}; {minutes:.0f} min in all",
+              f"{len(result['runs'])} 次运行，设备 {env['device']}，TensorFlow {env['tensorflow']}；共 {minutes:.0f} 分钟"))
+
+
+def plot_transfer(result, *, title=None):
+    """Plots the test accuracy on the target classes against the labels per class (log scale), one line per
+    method through the means over the seeds, bars from the lowest to the highest; returns the closed figure.
+    Labels and title follow ``cnn_notes.set_language``."""
+    import matplotlib.pyplot as plt
+
+    accuracies = transfer_accuracies(result)
+    if title is None:
+        title = say(*TITLES.get(result["definition"]["name"], (result["definition"]["name"],) * 2))
+    figure, ax = plt.subplots(figsize=(7.0, 4.0))
+    for index, (method, points) in enumerate(accuracies.items()):
+        counts = list(points)
+        means = [sum(v) / len(v) for v in points.values()]
+        low = [m - min(v) for m, v in zip(means, points.values())]
+        high = [max(v) - m for m, v in zip(means, points.values())]
+        ax.errorbar(counts, means, yerr=[low, high], fmt="o-", capsize=4, color=f"C{index}",
+                    label=say(method, _METHODS_ZH.get(method, method)))  # fmt: skip
+    counts = sorted({c for points in accuracies.values() for c in points})
+    ax.set_xscale("log")
+    ax.set_xticks(counts)
+    ax.set_xticklabels([f"{c:.0f}" for c in counts])
+    ax.minorticks_off()
+    ax.set_xlabel(say("labelled training images per class (log scale)", "每类带标签的训练图像（对数刻度）"))
+    ax.set_ylabel(say("test accuracy", "测试准确率"))
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
 
 
 def main(argv=None):

@@ -14,7 +14,7 @@ import pytest
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 # The chapters about an architecture (not the introduction, the training chapter or the overview).
-NOT_ARCHITECTURES = {"intro", "learning", "overview"}
+NOT_ARCHITECTURES = {"intro", "learning", "overview", "backbones"}
 CHAPTERS = sorted(p.stem for p in (BOOK / "en").glob("*.ipynb") if p.stem not in NOT_ARCHITECTURES)
 HEADING = {"en": "## Exercises", "zh": "## 练习"}
 SOLUTION = {"en": "Solution", "zh": "解答"}
