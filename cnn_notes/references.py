@@ -143,6 +143,12 @@ PAPERS = {
 # PAPERS entry: reference_table shows this count, with thousands separators, before any rounded figure.
 PaperCount = namedtuple("PaperCount", ["params", "source"])
 
+# Not here: LeNet-5 (``lenet5``) and NiN (``nin``). LeNet-5's 61,706 trainable parameters are d2l's simplified
+# LeNet (Zhang et al., Dive into Deep Learning, section 7.6: full C3, plain average pooling, a dense output),
+# 156 + 2,416 + 48,120 + 10,164 + 850; LeCun et al. 1998 (section II.B) count their own network, whose C3
+# (Table I) has 1,516 parameters and whose subsampling layers 12 and 32: "about 60,000" in all, a different
+# model, so no figure of the paper is a reference for this one. NiN's paper gives no ImageNet table. Both are
+# checked layer by layer in tests/test_lenet.py.
 PAPER_COUNTS = {}
 
 # Multiply-adds at 224x224 as the papers state them, in millions, with the relative tolerance of the check

@@ -5,7 +5,7 @@
 * ``heads.py``: the named input layer and the classifier heads;
 * ``layers.py``: the layers Keras does not ship (local response normalisation, the zero-padded shortcut);
 * one module per family: ``alexnet``, ``vgg``, ``googlenet``, ``inception``, ``resnet``, ``densenet``,
-  ``xception``, ``efficientnet``, ``mobilenet``, and ``resnet_cifar`` (the ResNet paper's CIFAR-10 networks).
+  ``xception``, ``efficientnet``, ``mobilenet``, ``lenet``, and ``resnet_cifar`` (the ResNet paper's CIFAR-10 networks).
 
 Importing this package imports every family module (the import below), which registers its builders: a new
 family is added to that list. The builders themselves are reached as ``cnn_notes.build(name)`` or ``cnn_notes.<name>()``; ``cnn_notes.models.<family>`` is the module.
@@ -17,6 +17,7 @@ from cnn_notes.models import (
     efficientnet,
     googlenet,
     inception,
+    lenet,
     mobilenet,
     resnet,
     resnet_cifar,
