@@ -63,7 +63,8 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py $(NOTEBOOKS)
 
 # What a new or changed chapter can break, in one command: make check-chapter SLUG=toynet
-#   1. the unit tests of that model (-k SLUG: tests/test_SLUG.py and the generic tests parametrized by its name);
+#   1. the unit tests of its models (tests/test_SLUG.py and the generic tests of every model its family module
+#      registers: tools/chapter_tests.py writes the -k expression, e.g. "lenet or lenet5 or nin");
 #   2. the book-wide tests that -k SLUG skips (CHAPTER_BOOK_TESTS: every model appears in a chapter, twins,
 #      stored outputs, figures in the prose, glossary terms, exercises, the editions' tables of contents);
 #   3. nbval on its two notebooks and on the intro's two, whose stored output lists every model (re-execute
@@ -79,7 +80,7 @@ ALSO ?=
 check-chapter: $(STAMP)
 	@test -n "$(SLUG)" || { echo "usage: make check-chapter SLUG=<slug>  (e.g. SLUG=toynet)" >&2; exit 2; }
 	@test -f book/en/$(SLUG).ipynb || { echo "no chapter book/en/$(SLUG).ipynb" >&2; exit 2; }
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not site" -k "$(SLUG)" tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -m "not site" -k "$$($(BIN)/python tools/chapter_tests.py $(SLUG))" tests
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(CHAPTER_BOOK_TESTS)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder -p tools.nbval_shared_kernel --nbval --nbval-current-env $(CHAPTER_NOTEBOOKS)
 	$(BIN)/python tools/build_book.py
