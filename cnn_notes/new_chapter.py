@@ -186,7 +186,8 @@ MODULE_TEMPLATE = '''\
 TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this skeleton. It imports cleanly and
 registers no model yet, so nothing in the package changes until it is filled in; tests/test_{slug}.py fails
 until then, on purpose: a chapter without its model is unfinished. CONTRIBUTING.md walks through it, and
-cnn_notes/models/vgg.py and cnn_notes/models/resnet.py are finished examples. Fill in, in order:
+cnn_notes/models/mobilenet.py (a keras.applications twin) and cnn_notes/models/lenet.py (a paper's network, no
+library twin) are finished examples. Fill in, in order:
 
 1. This docstring: the paper's authors, title, venue, year and arXiv id.
 2. ``VARIANTS``: the paper's table of variants, one row per registered model (widths, depths, multipliers).
@@ -220,9 +221,10 @@ def {slug}_block(x, filters, *, strides=1, name):
 
 
 def _{slug}(model, variant, **kwargs):
-    # TODO: the paper's input size, and the smallest input whose last feature map is not empty
-    # (tests/test_models.py checks that min_size is exact).
-    args = parse_common_args(model, kwargs, default_size=224, min_size=32)
+    # TODO: the paper's input size and channels (1 for a grayscale network, as LeNet-5), its classes, and the
+    # smallest input whose last feature map is not empty (tests/test_models.py checks that min_size is exact and
+    # reads the other defaults back from here).
+    args = parse_common_args(model, kwargs, default_size=224, min_size=32, default_channels=3, default_classes=1000)
     inputs = model_input(args)
     x = inputs
     for b, filters in enumerate(VARIANTS[variant], start=1):
