@@ -58,8 +58,8 @@ KERAS_APPLICATIONS = {
 
 # keras.applications twins whose default input is not a fixed size: keras' MobileNetV3Small/Large default to
 # (None, None, 3) (fully convolutional), so they are compared built at 224x224, the size of their ImageNet
-# weights and of every published count: (attribute, total params, input size). tests/test_mobilenet.py makes
-# the comparisons of test_models.py's test_equals_keras_applications_built_live for them.
+# weights and of every published count: (attribute, total params, input size). test_models.py's
+# test_equals_keras_applications_built_live builds them at that size and compares them as the others.
 KERAS_APPLICATIONS_SIZED = {
     "mobilenet_v3_large": ("MobileNetV3Large", 5_507_432, 224),
     "mobilenet_v3_small": ("MobileNetV3Small", 2_554_968, 224),

@@ -68,14 +68,27 @@ def min_size(name):
 
 
 @functools.lru_cache(maxsize=1)
-def keras_reference(attribute):
-    """keras.applications' model of that name, without weights, shared by the tests that compare with it."""
+def keras_reference(attribute, size=None):
+    """keras.applications' model of that name, without weights, shared by the tests that compare with it; at
+    ``size`` x ``size`` pixels where keras' default input has no size (MobileNetV3)."""
     import keras
 
+    options = {} if size is None else {"input_shape": (size, size, 3)}
     start = time.perf_counter()
-    model = getattr(keras.applications, attribute)(weights=None)
+    model = getattr(keras.applications, attribute)(weights=None, **options)
     record_build("keras", attribute, time.perf_counter() - start)
     return model
+
+
+def keras_twin(name):
+    """The keras.applications twin of model ``name``: from ``KERAS_APPLICATIONS`` at keras' default input, or
+    from ``KERAS_APPLICATIONS_SIZED`` at the size of its published weights."""
+    from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
+
+    if name in KERAS_APPLICATIONS:
+        return keras_reference(KERAS_APPLICATIONS[name][0])
+    attribute, _, size = KERAS_APPLICATIONS_SIZED[name]
+    return keras_reference(attribute, size)
 
 
 def _model_of(item):

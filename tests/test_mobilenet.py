@@ -1,22 +1,21 @@
 """MobileNet v1, v2, v3: the checks that the generic tests (tests/test_models.py) do not make.
 
-The generic tests compare ``mobilenet`` and ``mobilenet_v2`` with their keras.applications twins built live
-(``KERAS_APPLICATIONS``) and all but v1 with torchvision (``TORCHVISION``: trainable parameters, MACs within
-1%). Here: keras' MobileNetV3 at 224x224 (its default input has no size), the weights in keras' order, the
-papers' multiply-adds, the family options against keras, the paper's stage shapes and the option checks.
+The generic tests compare all four with their keras.applications twins built live (``KERAS_APPLICATIONS``, and
+``KERAS_APPLICATIONS_SIZED`` for MobileNetV3, built at 224x224 since keras' default input has no size) and all
+but v1 with torchvision (``TORCHVISION``: trainable parameters, MACs within 1%). Here: the weights in keras'
+order, the papers' multiply-adds, the family options against keras, the paper's stage shapes and the option
+checks.
 """
-
-import functools
-import re
 
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_reference
+from conftest import default_model, keras_twin
+from test_errors import refused_before_any_layer
 
 import cnn_notes
 from cnn_notes.models import mobilenet as family
-from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED, PAPER_MACS
+from cnn_notes.references import PAPER_MACS
 
 NAMES = ["mobilenet", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
 
@@ -25,46 +24,22 @@ def test_mobilenet_is_registered():
     assert cnn_notes.list_models("mobilenet*") == NAMES
 
 
-@functools.lru_cache(maxsize=1)
-def _keras_sized(attribute, size):
-    return getattr(keras.applications, attribute)(weights=None, input_shape=(size, size, 3))
-
-
-def _twin(name):
-    if name in KERAS_APPLICATIONS:
-        return keras_reference(KERAS_APPLICATIONS[name][0])
-    attribute, _, size = KERAS_APPLICATIONS_SIZED[name]
-    return _keras_sized(attribute, size)
-
-
 def _weighted_layers(model):
     return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers if layer.weights]
-
-
-@pytest.mark.parametrize("name", sorted(KERAS_APPLICATIONS_SIZED))
-def test_v3_equals_keras_applications_at_224(name):
-    # What test_equals_keras_applications_built_live checks, with keras built at the size of its weights.
-    _, published_total, size = KERAS_APPLICATIONS_SIZED[name]
-    ours, reference = default_model(name), _twin(name)
-    assert cnn_notes.param_counts(ours) == cnn_notes.param_counts(reference)
-    assert cnn_notes.param_counts(ours).total == published_total
-    assert ours.input.shape == reference.input.shape == (None, size, size, 3)
-    assert ours.output.shape == reference.output.shape
-    assert cnn_notes.count_macs(ours) == cnn_notes.count_macs(reference)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_weights_in_keras_order_under_keras_names(name):
     # Layer for layer: every layer with weights has keras' name and shapes, in keras' order, so keras'
     # checkpoints load by order or by name.
-    assert _weighted_layers(default_model(name)) == _weighted_layers(_twin(name))
+    assert _weighted_layers(default_model(name)) == _weighted_layers(keras_twin(name))
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v3_small"])
 def test_v3_computes_what_keras_computes(name):
     # keras' hard-sigmoid is ReLU(6)(x + 3) / 6 in three operations, ours keras' hard_sigmoid activation: with
     # keras' weights, the same outputs (pixels in [0, 255], through the Rescaling layer).
-    ours, reference = default_model(name), _twin(name)
+    ours, reference = default_model(name), keras_twin(name)
     ours.set_weights(reference.get_weights())
     images = np.random.default_rng(0).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
     # Logits, before the softmax: a random network's probabilities are all about 1/1000.
@@ -142,10 +117,4 @@ BAD_OPTIONS = [
 
 @pytest.mark.parametrize(("name", "options", "argument"), BAD_OPTIONS)
 def test_bad_options_are_refused_before_any_layer(name, options, argument, monkeypatch):
-    def no_layers(args):
-        raise AssertionError("a layer was built before the options were checked")
-
-    monkeypatch.setattr(family, "model_input", no_layers)
-    value = next(iter(options.values()))
-    with pytest.raises(ValueError, match=rf"`{argument}`.*{re.escape(f'Received: {argument}={value!r}')}$"):
-        cnn_notes.build(name, **options)
+    refused_before_any_layer(family, name, options, argument, monkeypatch)

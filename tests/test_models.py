@@ -5,11 +5,12 @@ import re
 
 import keras
 import pytest
-from conftest import default_model, keras_reference, min_size, small_model
+from conftest import default_model, keras_twin, min_size, small_model
 
 import cnn_notes
 from cnn_notes.references import (
     KERAS_APPLICATIONS,
+    KERAS_APPLICATIONS_SIZED,
     KERAS_RESNET_V1_GMACS,
     PAPERS,
     POST,
@@ -60,10 +61,10 @@ def test_post_models_match_the_printed_totals(name):
     assert (counts.total, counts.non_trainable) == POST[name]
 
 
-@pytest.mark.parametrize("name", sorted(KERAS_APPLICATIONS))
+@pytest.mark.parametrize("name", sorted(KERAS_APPLICATIONS | KERAS_APPLICATIONS_SIZED))
 def test_equals_keras_applications_built_live(name):
-    attribute, published_total = KERAS_APPLICATIONS[name]
-    reference = keras_reference(attribute)
+    published_total = (KERAS_APPLICATIONS | KERAS_APPLICATIONS_SIZED)[name][1]
+    reference = keras_twin(name)
     ours = default_model(name)
     assert cnn_notes.param_counts(ours) == cnn_notes.param_counts(reference)
     assert cnn_notes.param_counts(ours).total == published_total
