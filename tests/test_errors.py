@@ -1,6 +1,7 @@
 """Bad input gets a ValueError that names the argument and what was received, raised before any layer is
 built: never a traceback from inside Keras."""
 
+import re
 import traceback
 import types
 
@@ -22,6 +23,20 @@ def raise_clean(call, *patterns):
     foreign = [f.filename for f in frames if "/keras/" in f.filename or "/tensorflow/" in f.filename]
     assert foreign == [], f"raised from inside Keras/TensorFlow: {foreign}"
     return message
+
+
+def refused_before_any_layer(family, name, options, argument, monkeypatch):
+    """Builds ``name`` with one bad family option and expects the ValueError that names ``argument`` and ends in
+    what was received, raised before any layer: ``family.model_input``, which makes a builder's first layer, fails
+    the test if it is reached. ``family`` is the model's family module."""
+
+    def no_layers(args):
+        raise AssertionError("a layer was built before the options were checked")
+
+    monkeypatch.setattr(family, "model_input", no_layers)
+    value = next(iter(options.values()))
+    with pytest.raises(ValueError, match=rf"`{argument}`.*{re.escape(f'Received: {argument}={value!r}')}$"):
+        cnn_notes.build(name, **options)
 
 
 def test_unknown_model_suggests_close_names():

@@ -7,10 +7,9 @@ here the counts are checked by arithmetic, layer by layer, with the shapes per s
 table's units and the family options.
 """
 
-import re
-
 import pytest
 from conftest import default_model
+from test_errors import refused_before_any_layer
 
 import cnn_notes
 from cnn_notes.models import lenet as family
@@ -136,10 +135,4 @@ BAD_OPTIONS = [
 
 @pytest.mark.parametrize(("name", "options", "argument"), BAD_OPTIONS)
 def test_bad_options_are_refused_before_any_layer(name, options, argument, monkeypatch):
-    def no_layers(args):
-        raise AssertionError("a layer was built before the options were checked")
-
-    monkeypatch.setattr(family, "model_input", no_layers)
-    value = next(iter(options.values()))
-    with pytest.raises(ValueError, match=rf"`{argument}`.*{re.escape(f'Received: {argument}={value!r}')}$"):
-        cnn_notes.build(name, **options)
+    refused_before_any_layer(family, name, options, argument, monkeypatch)
