@@ -19,6 +19,7 @@ another textbook's rendering of a term finds the chapters where the glossary say
 """
 
 import csv
+import functools
 import importlib.util
 import re
 import shutil
@@ -79,6 +80,7 @@ def _add_templates(app, config):
         config.html_theme_options = options
 
 
+@functools.cache  # one read per build: every chapter asks
 def glossary_terms(path):
     """``{chapter: [term, ...]}``: every rendering of every glossary row, for the chapters the row names."""
     terms = {}

@@ -208,10 +208,13 @@ def load_data(experiment):
     return loader(**spec)
 
 
-def _train(run, data, **overrides):
-    """Seeds, builds and fits one run; ``overrides`` go to ``fit`` (the replay's ``max_steps``)."""
+def _train(run, data, prepare=None, **overrides):
+    """Seeds, builds and fits one run; ``prepare(model)``, if given, runs between the build and the fit (a
+    transfer run's start from the backbone); ``overrides`` go to ``fit`` (the replay's ``max_steps``)."""
     seed_everything(run.seed)
     model = cnn_notes.build(run.model, **run.options)
+    if prepare is not None:
+        prepare(model)
     history = fit(
         model, data, epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
         learning_rate=run.learning_rate, momentum=run.momentum, seed=run.seed, **overrides,
@@ -267,17 +270,14 @@ def _train_transfer(run, target, pretrained, **overrides):
     """Seeds and builds the run's network for the target classes, starts it from the ``pretrained`` backbone
     (``"linear probe"`` frozen, ``"fine-tuning"`` not) or leaves it fresh (``"from scratch"``), and fits it on
     ``run.labels_per_class`` images per class. The same seed gives every method the same new classifier."""
+    def start(model):
+        if run.method != "from scratch":
+            transfer.transfer_weights(pretrained, model)
+        if run.method == "linear probe":
+            transfer.freeze_backbone(model)
+
     data = _target_data(run, target)
-    seed_everything(run.seed)
-    model = cnn_notes.build(run.model, **run.options)
-    if run.method != "from scratch":
-        transfer.transfer_weights(pretrained, model)
-    if run.method == "linear probe":
-        transfer.freeze_backbone(model)
-    history = fit(
-        model, data, epochs=run.epochs, batch_size=run.batch_size, optimizer=run.optimizer,
-        learning_rate=run.learning_rate, momentum=run.momentum, seed=run.seed, **overrides,
-    )  # fmt: skip
+    model, history = _train(run, data, prepare=start, **overrides)
     return model, history, data
 
 
