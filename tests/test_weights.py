@@ -56,12 +56,18 @@ def test_imagenet_weights_are_the_twins_tensor_by_tensor(monkeypatch):
     assert same_outputs(ours, twin) < 1e-5
 
 
-def test_no_network_is_a_clear_error_naming_weights(monkeypatch):
+@pytest.fixture
+def no_network(monkeypatch):
+    """Keras' download of a checkpoint fails, as it does offline."""
+
     def offline(*args, **kwargs):
         raise OSError("no network")
 
     monkeypatch.setattr(keras.utils, "get_file", offline)
     monkeypatch.setattr("keras.src.utils.file_utils.get_file", offline)
+
+
+def test_no_network_is_a_clear_error_naming_weights(no_network):
     raise_clean(lambda: cnn_notes.build("densenet121", weights="imagenet", **SMALL),
                 "could not fetch the ImageNet checkpoint", "Received: weights='imagenet'")  # fmt: skip
 
@@ -80,6 +86,13 @@ def test_no_network_is_a_clear_error_naming_weights(monkeypatch):
 def test_weights_that_cannot_be_loaded_are_refused_before_a_build(monkeypatch, kwargs, message):
     monkeypatch.setattr(keras.utils, "get_file", lambda *a, **k: pytest.fail("nothing may be downloaded"))
     raise_clean(lambda: cnn_notes.build("densenet121", **kwargs), message)
+
+
+def test_twins_built_at_a_size_have_published_weights_too(no_network):
+    # MobileNetV3's twin is in KERAS_APPLICATIONS_SIZED: "imagenet" goes on to fetch its checkpoint (failing
+    # here), it is not refused as a model without one.
+    raise_clean(lambda: cnn_notes.build("mobilenet_v3_small", weights="imagenet"),
+                "could not fetch the ImageNet checkpoint of keras.applications.MobileNetV3Small")  # fmt: skip
 
 
 def test_models_without_a_published_checkpoint_refuse_imagenet():

@@ -1,7 +1,7 @@
 """Pretrained weights: ``weights=None`` (the default) | the path of a weights file | ``"imagenet"``.
 
 Every builder takes ``weights``, as keras.applications' do. ``"imagenet"`` loads the published checkpoint of the
-model's keras.applications twin (``references.KERAS_APPLICATIONS``): Keras downloads it once into its cache
+model's keras.applications twin (``references.KERAS_APPLICATIONS`` and ``KERAS_APPLICATIONS_SIZED``): Keras downloads it once into its cache
 (``~/.keras/models``) and builds the twin with it; our model, whose layers have the twin's names, shapes and order
 (the unit tests check all three), then takes the twin's weights tensor by tensor. A path loads a Keras weights
 file (``model.save_weights``), e.g. one saved from the twin or from a model of ours. The book itself never loads
@@ -14,7 +14,10 @@ then fetched (a failed download is a ``ValueError`` naming ``weights``) before o
 
 from pathlib import Path
 
-from cnn_notes.references import KERAS_APPLICATIONS
+from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
+
+# Every model with a keras.applications twin, and that twin's name: the twins of both tables publish weights.
+TWINS = {name: entry[0] for name, entry in (KERAS_APPLICATIONS | KERAS_APPLICATIONS_SIZED).items()}
 
 WEIGHTS_DOC = """
         weights: ``None`` (random initialisation, the default), ``"imagenet"`` (the published checkpoint of
@@ -34,8 +37,8 @@ def check_weights(model, weights, kwargs):
             f"`weights` must be None, 'imagenet' or the path of a weights file. Received: weights={weights!r}"
         )
     if str(weights) == IMAGENET:
-        if model not in KERAS_APPLICATIONS:
-            with_weights = ", ".join(sorted(KERAS_APPLICATIONS))
+        if model not in TWINS:
+            with_weights = ", ".join(sorted(TWINS))
             raise ValueError(
                 f"{model} has no published ImageNet weights: 'imagenet' is available for the models with a "
                 f"keras.applications twin ({with_weights}). Received: weights={weights!r}"
@@ -63,7 +66,7 @@ def imagenet_twin(model, kwargs):
     and pooling (Keras refuses an input shape its checkpoint cannot serve; its message is passed on)."""
     import keras
 
-    attribute, _ = KERAS_APPLICATIONS[model]
+    attribute = TWINS[model]
     options = {key: kwargs[key] for key in ("include_top", "input_shape", "pooling") if key in kwargs}
     try:
         return getattr(keras.applications, attribute)(weights=IMAGENET, **options)
