@@ -65,21 +65,22 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 # The chapter template, one section a row: the heading and what to write, in each language, and the code cell
 # that follows the section, if any; the code is the same in both languages by construction. The first section
-# has the chapter's title as its heading. ``{slug}`` and ``{title}`` are filled in.
+# has the chapter's title as its heading. ``{slug}`` and ``{name}`` are filled in: ``{name}`` is the title's short
+# form (``short_name``), so that "Which SENet?" does not read "Which SENet: squeeze-and-excitation?".
 Section = namedtuple("Section", ["en_heading", "en", "zh_heading", "zh", "code"], defaults=(None,))
 
 SECTIONS = (
     Section(
         en_heading=None,
         en=(
-            "*TODO: the idea and its history.* Who proposed {title}, when and where, and which problem it "
+            "*TODO: the idea and its history.* Who proposed {name}, when and where, and which problem it "
             "answered; what the post says about it, quoted where useful. Cite every paper with "
             "`` {{cite}}`key` `` and add missing entries to `references.bib`. End with a sentence that says what "
             "the next cell shows."
         ),
         zh_heading=None,
         zh=(
-            "*TODO：思想与历史。* {title} 由谁、在何时何地提出，解决了什么问题；原文对它的评价"
+            "*TODO：思想与历史。* {name} 由谁、在何时何地提出，解决了什么问题；原文对它的评价"
             "（必要时引用原话）。每篇论文都用 `` {{cite}}`zh-key` `` 引用（中文章节的键加 `zh-` 前缀），"
             "缺少的条目补进 `references.bib`。最后用一句话说明下一个代码单元展示什么。"
         ),
@@ -90,14 +91,14 @@ SECTIONS = (
         en=(
             "*TODO: the block that defines the architecture, and its figure.* Describe the block in prose first, "
             'then build the model (`model = cnn_notes.build("{slug}")`) and draw the block from the model itself '
-            'with `cnn_notes.plot_block(model, "first_layer", "last_layer", title="{title}: ...")`. Figures are '
+            'with `cnn_notes.plot_block(model, "first_layer", "last_layer", title="{name}: ...")`. Figures are '
             "never image files: they are drawn from the built model, so they cannot disagree with the code."
         ),
         zh_heading="核心模块",
         zh=(
             "*TODO：定义这一架构的模块及其示意图。* 先用文字描述模块，再构建模型"
             '（`model = cnn_notes.build("{slug}")`），并用 '
-            '`cnn_notes.plot_block(model, "first_layer", "last_layer", title="{title}: ...")` '
+            '`cnn_notes.plot_block(model, "first_layer", "last_layer", title="{name}: ...")` '
             "直接从模型画出模块。示意图从不使用图片文件：它们由构建好的模型画出，因此不会与代码不一致。"
         ),
     ),
@@ -131,14 +132,14 @@ SECTIONS = (
         ),
     ),
     Section(
-        en_heading="Which {title}?",
+        en_heading="Which {name}?",
         en=(
             "*TODO: the canonical models.* The paper's variants and the versions the libraries ship, and how they "
             'differ; then `cnn_notes.reference_table(["{slug}", ...])`, which builds each model and checks it '
             "against its reference numbers in `cnn_notes/references.py` (keras.applications, torchvision, the "
             "paper)."
         ),
-        zh_heading="哪一个 {title}？",
+        zh_heading="哪一个 {name}？",
         zh=(
             "*TODO：标准模型。* 论文中的各个变体、各个库所采用的版本以及它们的差别；然后用 "
             '`cnn_notes.reference_table(["{slug}", ...])` 构建每个模型，并与 `cnn_notes/references.py` '
@@ -181,7 +182,7 @@ SECTIONS = (
 )
 
 MODULE_TEMPLATE = '''\
-"""{title}: TODO authors, "TODO paper title", TODO venue year (arXiv:TODO).
+"""{name}: TODO authors, "TODO paper title", TODO venue year (arXiv:TODO).
 
 TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this skeleton. It imports cleanly and
 registers no model yet, so nothing in the package changes until it is filled in; tests/test_{slug}.py fails
@@ -237,7 +238,7 @@ def _{slug}(model, variant, **kwargs):
 #
 # @register_model
 # def {slug}(**kwargs):
-#     """{title} (Author et al. YEAR, arXiv:XXXX.XXXXX): N parameters, as keras.applications.X(weights=None).
+#     """{name} (Author et al. YEAR, arXiv:XXXX.XXXXX): N parameters, as keras.applications.X(weights=None).
 #
 #     What this variant changes; its options; the errata of the post's code it fixes, if any.
 #     """
@@ -245,7 +246,7 @@ def _{slug}(model, variant, **kwargs):
 '''
 
 TEST_TEMPLATE = '''\
-"""{title}: the checks that the generic tests do not make.
+"""{name}: the checks that the generic tests do not make.
 
 TODO(contributor): ``python -m cnn_notes.new_chapter {slug}`` wrote this file. Its one test fails until
 cnn_notes/models/{slug}.py registers a model and cnn_notes/models/__init__.py imports that module: a chapter without its
@@ -274,7 +275,7 @@ Reference numbers in cnn_notes/references.py (with their source) add these check
 * ``POST["..."] = PostTotals(total, non_trainable)``: the totals the post prints, for the post's own model.
 * ``OVERVIEW``: a row for the overview chapter's table.
 
-Add below only what is specific to {title}: the stage shapes of the paper's table, one block's parameter count
+Add below only what is specific to {name}: the stage shapes of the paper's table, one block's parameter count
 worked out by hand, a family option that must change the count.
 """
 
@@ -295,7 +296,7 @@ Next steps (CONTRIBUTING.md has the details):
      register each model with @register_model and add {slug} to the import in cnn_notes/models/__init__.py.
   2. cnn_notes/references.py: the public reference numbers, with their source (KERAS_APPLICATIONS,
      TORCHVISION, PAPER_COUNTS for a paper's exact count, PAPERS for its rounded one, OVERVIEW).
-  3. tests/test_{slug}.py: fails until the model is registered; add the checks specific to {title}.
+  3. tests/test_{slug}.py: fails until the model is registered; add the checks specific to {name}.
   4. book/en/{slug}.ipynb and book/zh/{slug}.ipynb: replace every TODO; keep the code cells identical
      (but for cnn_notes.set_language("en") / ("zh")).
   5. make notebooks NOTEBOOKS="book/en/{slug}.ipynb book/zh/{slug}.ipynb book/en/intro.ipynb book/zh/intro.ipynb"
@@ -328,6 +329,15 @@ def _code_cell(source, tags=None):
     return {"cell_type": "code", "execution_count": None, "metadata": metadata, "outputs": [], "source": source}
 
 
+def short_name(title):
+    """The architecture's name in ``title``: what comes before its first colon (ASCII or full-width), if any.
+
+    >>> short_name("SENet: squeeze-and-excitation"), short_name("SENet：压缩激励"), short_name("MobileNet v1, v2, v3")
+    ('SENet', 'SENet', 'MobileNet v1, v2, v3')
+    """
+    return re.split(r":|：", title, maxsplit=1)[0].strip() or title
+
+
 def chapter_cells(slug, title, language):
     """The cells of the new chapter in ``language``: markdown with TODO guidance, and the code cells."""
     cells = []
@@ -336,8 +346,8 @@ def chapter_cells(slug, title, language):
         if heading is None:
             lines = [f"# {title[language]}", "", TWIN_LINK[language].format(slug=slug)]
         else:
-            lines = [f"## {heading.format(title=title[language])}"]
-        lines += ["", text.format(slug=slug, title=title[language])]
+            lines = [f"## {heading.format(name=short_name(title[language]))}"]
+        lines += ["", text.format(slug=slug, name=short_name(title[language]))]
         cells.append({"cell_type": "markdown", "metadata": {}, "source": "\n".join(lines)})
         if section.code is not None:
             if len(cells) == 1:  # the chapter's first code cell
@@ -509,8 +519,8 @@ def scaffold(root, slug, title, after=None):
     new_toc = check(root, slug, title, after)
     files = planned_files(root, slug)
     sources = {
-        "module": MODULE_TEMPLATE.format(slug=slug, title=title["en"]),
-        "test": TEST_TEMPLATE.format(slug=slug, title=title["en"]),
+        "module": MODULE_TEMPLATE.format(slug=slug, name=short_name(title["en"])),
+        "test": TEST_TEMPLATE.format(slug=slug, name=short_name(title["en"])),
     }
     for language in LANGUAGES:
         sources[language] = json.dumps(chapter_notebook(slug, title, language), indent=1, ensure_ascii=False) + "\n"
@@ -569,7 +579,7 @@ def main(argv=None):
     place = "before the overview" if args.after is None else f"after {args.after}"
     print(f"added both chapters, {place}, to", *(str(p.relative_to(root)) for p in edited), sep="\n  ")
     print()
-    print(NEXT_STEPS.format(slug=args.slug, title=args.en))
+    print(NEXT_STEPS.format(slug=args.slug, name=short_name(args.en)))
 
 
 if __name__ == "__main__":

@@ -143,6 +143,17 @@ def test_chapters_have_the_standard_sections_and_the_same_code():
         nbformat.validate(nbformat.from_dict(notebook))
 
 
+def test_sections_name_the_architecture_by_the_short_form_of_its_title():
+    # "Which SENet?", not "Which SENet: squeeze-and-excitation?"; the first heading keeps the whole title.
+    title = {"en": "SENet: squeeze-and-excitation", "zh": "SENet：压缩激励"}
+    for language, which in (("en", "## Which SENet?"), ("zh", "## 哪一个 SENet？")):
+        cells = new_chapter.chapter_cells("senet", title, language)
+        markdown = "\n".join(c["source"] for c in cells if c["cell_type"] == "markdown")
+        assert markdown.startswith(f"# {title[language]}\n") and which in markdown.splitlines()
+        assert 'title="SENet: ..."' in markdown and "squeeze-and-excitation:" not in markdown
+    assert new_chapter.short_name("MobileNet v1, v2, v3") == "MobileNet v1, v2, v3"
+
+
 def load(path):
     spec = importlib.util.spec_from_file_location(f"scaffolded_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -152,7 +163,7 @@ def load(path):
 
 def test_builder_skeleton_imports_and_registers_nothing(tmp_path):
     path = tmp_path / f"{SLUG}.py"
-    path.write_text(new_chapter.MODULE_TEMPLATE.format(slug=SLUG, title=TITLE["en"]), encoding="utf-8")
+    path.write_text(new_chapter.MODULE_TEMPLATE.format(slug=SLUG, name=TITLE["en"]), encoding="utf-8")
     registered = cnn_notes.list_models()
     module = load(path)
     assert cnn_notes.list_models() == registered
@@ -162,7 +173,7 @@ def test_builder_skeleton_imports_and_registers_nothing(tmp_path):
 
 def test_test_skeleton_fails_until_the_model_is_registered(tmp_path):
     path = tmp_path / f"test_{SLUG}.py"
-    path.write_text(new_chapter.TEST_TEMPLATE.format(slug=SLUG, title=TITLE["en"]), encoding="utf-8")
+    path.write_text(new_chapter.TEST_TEMPLATE.format(slug=SLUG, name=TITLE["en"]), encoding="utf-8")
     module = load(path)
     with pytest.raises(AssertionError, match=f"fill in cnn_notes/models/{SLUG}.py"):
         getattr(module, f"test_{SLUG}_is_registered")()
