@@ -8,6 +8,7 @@ import types
 import pytest
 
 import cnn_notes
+from cnn_notes.models import memory
 
 MODELS = cnn_notes.list_models()
 
@@ -170,12 +171,35 @@ def test_dropout_rate_out_of_range(name, dropout):
     raise_clean(lambda: cnn_notes.build(name, dropout=dropout), f"Received: dropout={dropout!r}")
 
 
-def test_a_model_too_large_for_memory_is_a_clear_error():
+def test_a_model_too_large_for_memory_is_refused_before_any_weight_is_allocated(capfd):
     # AlexNet's first dense layer reads the flattened pool5 map: at 10^6 x 10^6 pixels its kernel would hold
-    # 249,984,000,256 x 4,096 floats, which TensorFlow cannot allocate.
+    # 249,984,000,256 x 4,096 floats. The dry run finds it without allocating anything: TensorFlow's allocator,
+    # which would log its failure to stderr after waiting 10 s, is never asked.
     message = raise_clean(
         lambda: cnn_notes.build("alexnet", input_shape=(10**6, 10**6, 3)),
-        "`input_shape` needs", "GiB for one weight of shape (249984000256, 4096)", "Received: input_shape=(1000000, 1000000, 3)",
+        "`input_shape` needs", "GiB for one weight of shape (249984000256, 4096) alone, more than this machine's",
+        "Received: input_shape=(1000000, 1000000, 3)",
     )
     assert "ResourceExhaustedError" not in message
+    assert "ran out of memory" not in capfd.readouterr().err
     assert cnn_notes.alexnet.__name__ == "alexnet" and "Common arguments" in cnn_notes.alexnet.__doc__
+    # The dry run's variables are not left for Keras to allocate at its next initialising scope.
+    from keras.src.backend.common import global_state
+
+    assert not global_state.get_global_attribute("uninitialized_variables", [])
+
+
+def test_an_allocation_that_fails_while_building_is_answered_the_same_way():
+    # Below the dry run's threshold (or with memory already in use) the allocation itself can fail: a builder
+    # whose weight TensorFlow cannot allocate, as it reports it.
+    import tensorflow as tf
+
+    def builder(**kwargs):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[65536,65536,4]")
+
+    message = raise_clean(
+        lambda: memory.answering_out_of_memory(builder)(input_shape=(2000, 2000, 3)),
+        "builder with this `input_shape` needs 64 GiB for one weight of shape (65536, 65536, 4) alone",
+        "Received: input_shape=(2000, 2000, 3)",
+    )
+    assert "ResourceExhaustedError" not in message

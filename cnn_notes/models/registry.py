@@ -3,14 +3,13 @@
 import difflib
 import fnmatch
 import functools
-import math
 import pkgutil
-import re
 import sys
 from pathlib import Path
 
 from cnn_notes.models import weights as pretrained
 from cnn_notes.models.arguments import COMMON_ARGS_DOC
+from cnn_notes.models.memory import answering_out_of_memory
 from cnn_notes.models.weights import WEIGHTS_DOC
 
 _BUILDERS = {}
@@ -46,7 +45,7 @@ def register_model(fn):
             f"would hide cnn_notes.{name}(). Rename the builder. Received: name={name!r}"
         )
     fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + COMMON_ARGS_DOC.rstrip("\n") + WEIGHTS_DOC
-    builder = _with_weights(_answering_out_of_memory(fn))
+    builder = _with_weights(answering_out_of_memory(fn))
     _BUILDERS[name] = builder
     return builder
 
@@ -61,40 +60,6 @@ def _with_weights(fn):
         twin = pretrained.imagenet_twin(fn.__name__, kwargs) if weights == pretrained.IMAGENET else None
         model = fn(**kwargs)
         return model if weights is None else pretrained.load(fn.__name__, model, weights, twin)
-
-    return builder
-
-
-_TENSOR_SHAPE = re.compile(r"shape\s*\[([\d,\s]+)\]")
-
-
-def _answering_out_of_memory(fn):
-    """``fn``, with running out of memory while the weights are allocated answered by a ``ValueError`` that
-    names ``input_shape``: the input size is what makes a model's weights too large (a flattened feature map in
-    front of a dense layer), and TensorFlow's own ``ResourceExhaustedError`` comes from deep inside an
-    initialiser."""
-
-    @functools.wraps(fn)
-    def builder(**kwargs):
-        try:
-            return fn(**kwargs)
-        except MemoryError:
-            needed = "more than this machine has"
-        except Exception as error:
-            import tensorflow as tf
-
-            if not isinstance(error, tf.errors.ResourceExhaustedError):
-                raise
-            match = _TENSOR_SHAPE.search(str(error))
-            needed = "more than this machine has"
-            if match:
-                shape = [int(d) for d in match.group(1).replace(" ", "").split(",") if d]
-                needed = f"{math.prod(shape) * 4 / 2**30:,.0f} GiB for one weight of shape {tuple(shape)} alone"
-        raise ValueError(
-            f"{fn.__name__} with this `input_shape` needs {needed}: it ran out of memory while allocating "
-            f"its weights. Use a smaller input_shape (or include_top=False, which has no dense layers). "
-            f"Received: input_shape={kwargs.get('input_shape')!r}"
-        ) from None
 
     return builder
 
