@@ -6,7 +6,7 @@ figures of He et al. 2016 (ResNet, Fig. 5: basic and bottleneck blocks), Szegedy
 Fig. 2b), Szegedy et al. 2016 (Inception v3, Figs. 5-7 and 10), Szegedy et al. 2017 (Inception-v4 and
 Inception-ResNet, Figs. 4 and 16), Huang et al. 2017 (DenseNet, Fig. 1), Chollet 2017 (Xception, Fig. 5) and
 Sandler et al. 2018 / Tan & Le 2019 (MobileNetV2's inverted residual, EfficientNet's MBConv with
-squeeze-and-excitation, Hu et al. 2018).
+squeeze-and-excitation, Hu et al. 2018) and Liu et al. 2022 (ConvNeXt, Fig. 4).
 
 The conventions of the drawing:
 
@@ -20,6 +20,12 @@ The conventions of the drawing:
   "Linear" the same way).
 - A BatchNormalization or an activation that no convolution absorbs (pre-activation designs such as DenseNet
   and Xception, the ReLU after a residual addition) is a small box of its own: ``BN, relu``, ``relu``.
+- Only BatchNormalization is absorbed into a convolution's box. A LayerNormalization (or GroupNormalization)
+  is a box of its own, ``LN`` (``GN``), as ConvNeXt's Fig. 4 draws it; so is ConvNeXt's per-channel scale,
+  ``layer scale``, and stochastic depth, ``drop path 0.1``. A ``Conv2D`` with one group per input channel is
+  drawn as the depthwise convolution it is (``dw 7×7``), and a ``Dense`` layer applied to a feature map (to
+  every pixel's channels, as ConvNeXt writes its 1×1 convolutions) as ``1×1 conv, 384``. A linear
+  ``Activation`` (keras' placeholder for stochastic depth at rate 0) computes nothing and is not drawn.
 - Pools are ``3×3 max, /2``, ``3×3 avg``, ``global avg``; Dropout is ``dropout 0.3``; LRN is ``LRN``;
   Inception-ResNet's residual scaling is a ``×0.17`` box on the residual path. Layers that only change the
   layout of a tensor (ZeroPadding2D, Reshape, Flatten) are not drawn.
@@ -197,6 +203,22 @@ def _stride_text(strides):
     return f", /{_size_text(strides)}"
 
 
+def _is_depthwise_conv(layer):
+    """A Conv2D with one group per input channel (ConvNeXt's 7×7): a depthwise convolution, written as a grouped
+    one."""
+    groups = layer.get_config().get("groups", 1)
+    return type(layer).__name__ == "Conv2D" and groups > 1 and groups == layer.input.shape[-1]
+
+
+def _on_a_map(layer):
+    """A Dense layer applied to a feature map (each pixel's channels): a 1×1 convolution."""
+    return len(layer.input.shape) > 2
+
+
+def _is_linear_activation(layer):
+    return type(layer).__name__ == "Activation" and _activation_name(layer) == "linear"
+
+
 def _activation_name(layer):
     kind = type(layer).__name__
     if kind in ("ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax"):
@@ -233,11 +255,16 @@ def _operation_label(layer, activation):
             text = say("dw ", "逐通道 ") + kernel + (f", ×{multiplier}" if multiplier != 1 else "") + extra
         elif kind == "SeparableConv2D":
             text = say("sep ", "可分离 ") + f"{kernel}, {config['filters']}" + extra
+        elif _is_depthwise_conv(layer):
+            multiplier = config["filters"] // config["groups"]
+            text = say("dw ", "逐通道 ") + kernel + (f", ×{multiplier}" if multiplier != 1 else "") + extra
         else:
             groups = config.get("groups", 1)
             extra += f", g={groups}" if groups > 1 else ""
             text = f"{kernel} {say('conv', '卷积')}, {config['filters']}" + extra
         return text + _activation_suffix(activation)
+    if kind == "Dense" and _on_a_map(layer):
+        return f"1×1 {say('conv', '卷积')}, {config['units']}" + _activation_suffix(activation)
     if kind == "Dense":
         return f"{say('fc', '全连接')}, {config['units']}" + _activation_suffix(activation)
     if kind in ("MaxPooling2D", "AveragePooling2D", "MaxPooling1D", "AveragePooling1D"):
@@ -258,6 +285,10 @@ def _operation_label(layer, activation):
         return f"×{config.get('scale', 1.0):.3g}" + (f", +{offset:g}" if offset else "")
     if kind == "Normalization":
         return say("normalize", "标准化")
+    if kind == "LayerScale":
+        return say("layer scale", "层缩放")
+    if kind == "StochasticDepth":
+        return say("drop path", "随机深度") + f" {config.get('drop_path_rate', 0):.2g}"
     if kind == "ZeroPadShortcut":
         return say("zero-pad", "补零") + _stride_text(config.get("strides", 2))
     if kind == "Lambda":
@@ -282,7 +313,8 @@ def _fused_graph(nodes, parents, children, layers, first, last, all_parents):
             continue
         layer = layers[name]
         kind = type(layer).__name__
-        if kind in _TRANSPARENT and name != last and len(parents[name]) == 1 and len(children[name]) == 1:
+        transparent = kind in _TRANSPARENT or _is_linear_activation(layer)
+        if transparent and name != last and len(parents[name]) == 1 and len(children[name]) == 1:
             group = group_of[parents[name][0]]
             group_of[name] = group
             members[group].append(name)
@@ -296,7 +328,7 @@ def _fused_graph(nodes, parents, children, layers, first, last, all_parents):
             seen_norm = False
             while (nxt := single_next(tail)) is not None:
                 nxt_kind = type(layers[nxt]).__name__
-                if nxt_kind in _NORMS and not seen_norm and activation is None:
+                if nxt_kind == "BatchNormalization" and not seen_norm and activation is None:
                     seen_norm = True
                 elif nxt_kind in _ACTIVATIONS and activation is None:
                     activation = _activation_name(layers[nxt])
@@ -325,10 +357,12 @@ def _fused_graph(nodes, parents, children, layers, first, last, all_parents):
             if group_of[parent] not in inputs[group]:
                 inputs[group].append(group_of[parent])
         if kind in _CONVS:
-            kinds[group] = "depthwise" if kind in ("DepthwiseConv2D", "SeparableConv2D") else "conv"
+            depthwise = kind in ("DepthwiseConv2D", "SeparableConv2D") or _is_depthwise_conv(head)
+            kinds[group] = "depthwise" if depthwise else "conv"
             labels[group] = _operation_label(head, activation_of[group])
         elif kind == "Dense":
-            kinds[group], labels[group] = "dense", _operation_label(head, activation_of[group])
+            kinds[group] = "conv" if _on_a_map(head) else "dense"
+            labels[group] = _operation_label(head, activation_of[group])
         elif kind in _NORMS:
             kinds[group] = "norm"
             norm = "BN" if kind == "BatchNormalization" else {"LayerNormalization": "LN"}.get(kind, "GN")
@@ -352,8 +386,10 @@ def _fused_graph(nodes, parents, children, layers, first, last, all_parents):
             kinds[group], labels[group] = "pool", _operation_label(head, None)
         elif kind.startswith("Global"):
             kinds[group], labels[group] = "pool", _operation_label(head, None)
-        elif kind in ("Dropout", "SpatialDropout2D"):
+        elif kind in ("Dropout", "SpatialDropout2D", "StochasticDepth"):
             kinds[group], labels[group] = "dropout", _operation_label(head, None)
+        elif kind == "LayerScale":
+            kinds[group], labels[group] = "scale", _operation_label(head, None)
         else:
             kinds[group], labels[group] = "other", _operation_label(head, None)
     # The drawing order: the scaling box comes just before its addition.

@@ -272,6 +272,10 @@ Reference numbers in cnn_notes/references.py (with their source) add these check
   within 1%.
 * ``PAPERS["{slug}"] = PaperFigure(millions, "Author et al. YEAR, Table N")``: the count at the paper's
   rounding.
+* ``PAPER_COUNTS["{slug}"] = PaperCount(trainable, "source", label)``: an exact count that no library built here
+  gives (a paper's, or a public implementation's: ``label`` is what the reference table shows, "paper" by
+  default).
+* ``PAPER_MACS["{slug}"] = PaperMacs(millions, "Author et al. YEAR, Table N")``: ``count_macs`` within 1%.
 * ``POST["..."] = PostTotals(total, non_trainable)``: the totals the post prints, for the post's own model.
 * ``OVERVIEW``: a row for the overview chapter's table.
 
@@ -280,12 +284,15 @@ worked out by hand, a family option that must change the count.
 """
 
 import cnn_notes
+from cnn_notes.models.registry import get_builder
 
 
 def test_{slug}_is_registered():
-    assert cnn_notes.list_models("{slug}*"), (
-        "No model named {slug}* is registered: fill in cnn_notes/models/{slug}.py, decorate its "
-        "builders with @register_model and import it in cnn_notes/models/__init__.py (see CONTRIBUTING.md)."
+    # The family's models, whatever their names (SENet's module registers se_resnet50).
+    family = [name for name in cnn_notes.list_models() if get_builder(name).__module__ == "cnn_notes.models.{slug}"]
+    assert family, (
+        "cnn_notes/models/{slug}.py registers no model: fill it in, decorate its builders with @register_model "
+        "and import it in cnn_notes/models/__init__.py (see CONTRIBUTING.md)."
     )
 '''
 

@@ -52,8 +52,20 @@ KERAS_APPLICATIONS = {
     "efficientnet_b5": ("EfficientNetB5", 30_562_527),
     "efficientnet_b6": ("EfficientNetB6", 43_265_143),
     "efficientnet_b7": ("EfficientNetB7", 66_658_687),
+    "efficientnet_v2_b0": ("EfficientNetV2B0", 7_200_312),
+    "efficientnet_v2_b1": ("EfficientNetV2B1", 8_212_124),
+    "efficientnet_v2_b2": ("EfficientNetV2B2", 10_178_374),
+    "efficientnet_v2_b3": ("EfficientNetV2B3", 14_467_622),
+    "efficientnet_v2_s": ("EfficientNetV2S", 21_612_360),
+    "efficientnet_v2_m": ("EfficientNetV2M", 54_431_388),
+    "efficientnet_v2_l": ("EfficientNetV2L", 119_027_848),
     "mobilenet": ("MobileNet", 4_253_864),
     "mobilenet_v2": ("MobileNetV2", 3_538_984),
+    "convnext_tiny": ("ConvNeXtTiny", 28_589_128),
+    "convnext_small": ("ConvNeXtSmall", 50_223_688),
+    "convnext_base": ("ConvNeXtBase", 88_591_464),
+    "convnext_large": ("ConvNeXtLarge", 197_767_336),
+    "convnext_xlarge": ("ConvNeXtXLarge", 350_196_968),
 }
 
 # keras.applications twins whose default input is not a fixed size: keras' MobileNetV3Small/Large default to
@@ -93,9 +105,30 @@ TORCHVISION = {
     "efficientnet_b5": Torchvision(30_389_784, 10.266, None),
     "efficientnet_b6": Torchvision(43_040_704, 19.068, None),
     "efficientnet_b7": Torchvision(66_347_960, 37.746, None),
+    # EfficientNetV2 (torchvision/models/efficientnet.py: num_params, _ops, acc@1 of IMAGENET1K_V1), each at its
+    # weights' crop, 384 (S) and 480 (M, L), keras' default sizes too. torchvision has no B0-B3.
+    "efficientnet_v2_s": Torchvision(21_458_488, 8.366, 84.228),
+    "efficientnet_v2_m": Torchvision(54_139_356, 24.582, 85.112),
+    "efficientnet_v2_l": Torchvision(118_515_272, 56.08, 85.808),
     "mobilenet_v2": Torchvision(3_504_872, 0.301, 71.878),
     "mobilenet_v3_large": Torchvision(5_483_032, 0.217, 74.042),
     "mobilenet_v3_small": Torchvision(2_542_856, 0.057, 67.668),
+    # ConvNeXt (torchvision/models/convnext.py, commit 086fe1f: num_params, _ops, acc@1 of IMAGENET1K_V1, trained
+    # with torchvision's own recipe). torchvision has no XLarge.
+    "convnext_tiny": Torchvision(28_589_128, 4.456, 82.520),
+    "convnext_small": Torchvision(50_223_688, 8.684, 83.616),
+    "convnext_base": Torchvision(88_591_464, 15.355, 84.062),
+    "convnext_large": Torchvision(197_767_336, 34.361, 84.414),
+    # RegNet (torchvision/models/regnet.py, commit 90a8f70: num_params, _ops, acc@1 of IMAGENET1K_V1). Keras 3
+    # has no RegNet. torchvision writes RegNetX-800MF's _ops as 0.8.
+    "regnet_x_400mf": Torchvision(5_495_976, 0.414, 72.834),
+    "regnet_x_800mf": Torchvision(7_259_656, 0.8, 75.212),
+    "regnet_x_1_6gf": Torchvision(9_190_136, 1.603, 77.040),
+    "regnet_x_3_2gf": Torchvision(15_296_552, 3.177, 78.364),
+    "regnet_y_400mf": Torchvision(4_344_144, 0.402, 74.046),
+    "regnet_y_800mf": Torchvision(6_432_512, 0.834, 76.420),
+    "regnet_y_1_6gf": Torchvision(11_202_430, 1.612, 77.950),
+    "regnet_y_3_2gf": Torchvision(19_436_338, 3.176, 78.948),
 }
 
 # Where torchvision's num_params counts something else than the model built here, with the reason.
@@ -125,10 +158,24 @@ PAPERS = {
     "resnext50_32x4d": PaperFigure(25.0, "Xie et al. 2016, Table 1"),
     "efficientnet_b0": PaperFigure(5.3, "Tan & Le 2019, Table 2"),
     "efficientnet_b7": PaperFigure(66, "Tan & Le 2019, Table 2"),
+    # EfficientNetV2: the authors' release (google/automl, efficientnetv2/README.md, the tables of checkpoints),
+    # which counts the released models. L is left out: the README's 119.5M is not its released checkpoint's
+    # 118,515,272 trainable parameters (keras and torchvision alike).
+    "efficientnet_v2_b0": PaperFigure(7.1, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-B0)"),
+    "efficientnet_v2_b1": PaperFigure(8.1, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-B1)"),
+    "efficientnet_v2_b2": PaperFigure(10.1, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-B2)"),
+    "efficientnet_v2_b3": PaperFigure(14.4, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-B3)"),
+    "efficientnet_v2_s": PaperFigure(21.5, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-S)"),
+    "efficientnet_v2_m": PaperFigure(54.1, "Tan & Le 2021, google/automl efficientnetv2 README (EffNetV2-M)"),
     # MobileNetV2's 3.4M (Sandler et al. 2018, Table 4) and V3-Large's 5.4M (Howard et al. 2019, Table 3) are
     # not what their released models have (3.50M and 5.48M trainable, keras and torchvision alike): not here.
     "mobilenet": PaperFigure(4.2, "Howard et al. 2017, Table 6 (1.0 MobileNet-224)"),
     "mobilenet_v3_small": PaperFigure(2.5, "Howard et al. 2019, Table 3 (MobileNetV3-Small 1.0)"),
+    # ConvNeXt: Liu et al. 2022, Table 1 (the #param. column; XL in its ImageNet-22K rows).
+    **{f"convnext_{size}": PaperFigure(millions, f"Liu et al. 2022, Table 1 (ConvNeXt-{label})")
+       for size, label, millions in (("tiny", "T", 29), ("small", "S", 50), ("base", "B", 89), ("large", "L", 198),
+                                     ("xlarge", "XL", 350))},
+    "se_resnet50": PaperFigure(28.1, "Hu et al. 2020 (TPAMI), Table 10 (SE-ResNet-50, r = 16)"),
     # Section 4.2's CIFAR-10 networks. Table 6 counts the residual networks; the text says their plain
     # counterparts have the same number of parameters (option A shortcuts have none).
     **{f"{kind}{depth}_cifar": PaperFigure(millions, f"He et al. 2015, Table 6 ({depth} layers)" + note)
@@ -141,7 +188,8 @@ PAPERS = {
 # ``params`` is compared, exactly, with the model's *trainable* count (papers count what is learned; BatchNorm's
 # moving statistics are not parameters); ``source`` names the table or section. A model listed here needs no
 # PAPERS entry: reference_table shows this count, with thousands separators, before any rounded figure.
-PaperCount = namedtuple("PaperCount", ["params", "source"])
+# ``label``: what the reference table shows as the source, "paper" unless the count is a public implementation's.
+PaperCount = namedtuple("PaperCount", ["params", "source", "label"], defaults=("paper",))
 
 # Not here: LeNet-5 (``lenet5``) and NiN (``nin``). LeNet-5's 61,706 trainable parameters are d2l's simplified
 # LeNet (Zhang et al., Dive into Deep Learning, section 7.6: full C3, plain average pooling, a dense output),
@@ -149,7 +197,14 @@ PaperCount = namedtuple("PaperCount", ["params", "source"])
 # (Table I) has 1,516 parameters and whose subsampling layers 12 and 32: "about 60,000" in all, a different
 # model, so no figure of the paper is a reference for this one. NiN's paper gives no ImageNet table. Both are
 # checked layer by layer in tests/test_lenet.py.
-PAPER_COUNTS = {}
+PAPER_COUNTS = {
+    # No paper states SE-ResNet-50's count to the unit; the public implementations do: Cadene/pretrained-models.pytorch
+    # se_resnet50 (the port of the authors' Caffe model) and osmr/imgclsmob's seresnet50 (its tests assert it):
+    # torchvision's ResNet-50, 25,557,032, plus 2,530,992 in the 16 SE gates. The paper rounds it (PAPERS).
+    "se_resnet50": PaperCount(
+        28_088_024, "Cadene/pretrained-models.pytorch se_resnet50; osmr/imgclsmob seresnet50", "pretrained-models"
+    ),
+}
 
 # Multiply-adds at 224x224 as the papers state them, in millions, with the relative tolerance of the check
 # (tests/test_mobilenet.py). MobileNetV3-Large counts 216.6M here, as keras, torchvision (0.217 GFLOPS) and
@@ -161,6 +216,25 @@ PAPER_MACS = {
     "mobilenet_v2": PaperMacs(300, "Sandler et al. 2018, Table 4: 300M MAdds"),
     "mobilenet_v3_large": PaperMacs(219, "Howard et al. 2019, Table 3: 219M MAdds", 0.012),
     "mobilenet_v3_small": PaperMacs(56, "Howard et al. 2019, Table 3: 56M MAdds"),
+    # ConvNeXt at 224x224: Liu et al. 2022, Table 1's FLOPs (multiply-adds, as fvcore counts them; XL in its
+    # ImageNet-22K rows). Tiny's 4,455.5M is 0.99% below its rounded 4.5G, within the 1%.
+    "convnext_tiny": PaperMacs(4500, "Liu et al. 2022, Table 1: 4.5G FLOPs (ConvNeXt-T)"),
+    "convnext_small": PaperMacs(8700, "Liu et al. 2022, Table 1: 8.7G FLOPs (ConvNeXt-S)"),
+    "convnext_base": PaperMacs(15400, "Liu et al. 2022, Table 1: 15.4G FLOPs (ConvNeXt-B)"),
+    "convnext_large": PaperMacs(34400, "Liu et al. 2022, Table 1: 34.4G FLOPs (ConvNeXt-L)"),
+    "convnext_xlarge": PaperMacs(60900, "Liu et al. 2022, Table 1: 60.9G FLOPs (ConvNeXt-XL)"),
+    # EfficientNetV2, at each model's default size (224, 240, 260, 300, 384, 480, 480: the official code's
+    # evaluation sizes, effnetv2_configs.py), against the FLOPs of the authors' release (google/automl,
+    # efficientnetv2/README.md), all within 0.5%.
+    "efficientnet_v2_b0": PaperMacs(720, "Tan & Le 2021, google/automl efficientnetv2 README: 0.72B FLOPs"),
+    "efficientnet_v2_b1": PaperMacs(1200, "Tan & Le 2021, google/automl efficientnetv2 README: 1.2B FLOPs"),
+    "efficientnet_v2_b2": PaperMacs(1700, "Tan & Le 2021, google/automl efficientnetv2 README: 1.7B FLOPs"),
+    "efficientnet_v2_b3": PaperMacs(3000, "Tan & Le 2021, google/automl efficientnetv2 README: 3.0B FLOPs"),
+    "efficientnet_v2_s": PaperMacs(8400, "Tan & Le 2021, google/automl efficientnetv2 README: 8.4B FLOPs"),
+    "efficientnet_v2_m": PaperMacs(24700, "Tan & Le 2021, google/automl efficientnetv2 README: 24.7B FLOPs"),
+    "efficientnet_v2_l": PaperMacs(56300, "Tan & Le 2021, google/automl efficientnetv2 README: 56.3B FLOPs"),
+    # SE-ResNet-50 with the stride in the first 1x1 (the paper's and Caffe's layout): 3.860 GMACs here.
+    "se_resnet50": PaperMacs(3870, "Hu et al. 2020 (TPAMI), Section 4: ~3.87 GFLOPs (SE-ResNet-50, r = 16)"),
 }
 
 # The overview chapter's table: one representative model per architecture, the year its paper appeared on arXiv
@@ -184,8 +258,14 @@ OVERVIEW = (
     Architecture("ResNeXt-50 32x4d", "resnext50_32x4d", 2016, 77.618, "torchvision"),
     Architecture("DenseNet-121", "densenet121", 2016, 75.0, "keras.io"),
     Architecture("Xception", "xception", 2016, 79.0, "keras.io"),
+    # SE-ResNet-50: 100 - 23.29, the single-crop top-1 error of Hu et al.'s Table 2 (arXiv, September 2017).
+    Architecture("SE-ResNet-50", "se_resnet50", 2017, 76.71, "Hu et al., Table 2"),
     Architecture("MobileNetV2", "mobilenet_v2", 2018, 71.3, "keras.io"),
     Architecture("MobileNetV3-Large", "mobilenet_v3_large", 2019, 75.6, "keras.io"),
     Architecture("EfficientNet-B0", "efficientnet_b0", 2019, 77.1, "paper, keras.io"),
     Architecture("EfficientNet-B7", "efficientnet_b7", 2019, 84.3, "paper, keras.io"),
+    Architecture("RegNetX-3.2GF", "regnet_x_3_2gf", 2020, 78.364, "torchvision"),
+    Architecture("RegNetY-3.2GF", "regnet_y_3_2gf", 2020, 78.948, "torchvision"),
+    Architecture("EfficientNetV2-S", "efficientnet_v2_s", 2021, 83.9, "keras.io"),
+    Architecture("ConvNeXt-Tiny", "convnext_tiny", 2022, 82.520, "torchvision"),
 )

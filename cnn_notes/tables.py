@@ -39,9 +39,9 @@ def _reference(name, facts):
         ref = TORCHVISION[name].num_params
         return "torchvision (trainable)", f"{ref:,}", counts.trainable == ref
     if name in PAPER_COUNTS:
-        # A paper's exact count, of what is learned: Keras' trainable parameters.
-        ref = PAPER_COUNTS[name].params
-        return "paper", f"{ref:,}", counts.trainable == ref
+        # An exact count, a paper's or a public implementation's, of what is learned: Keras' trainable parameters.
+        ref = PAPER_COUNTS[name]
+        return ref.label, f"{ref.params:,}", counts.trainable == ref.params
     if name in PAPERS:
         return "paper", f"{PAPERS[name].params_millions}M", matches_paper(facts, PAPERS[name])
     return "-", "-", None

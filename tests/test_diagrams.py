@@ -191,6 +191,25 @@ def test_mbconv_has_a_depthwise_box_and_the_excitation_product(efficientnet):
     assert graph.long == (("block2a_project_bn", "block2b_add"),)
 
 
+def test_convnext_block_draws_its_layernorm_and_its_1x1_convolutions(chinese):
+    # ConvNeXt's Fig. 4: d7×7, LN, 1×1 (×4, GELU), 1×1, and the shortcut. keras writes the depthwise convolution
+    # as a Conv2D with one group per channel, the 1×1 convolutions as Dense layers on the map, and a linear
+    # Activation where stochastic depth would be: drawn as what they compute, the LayerNorm in a box of its own.
+    model = cnn_notes.build("convnext_tiny", include_top=False, input_shape=(32, 32, 3), drop_path_rate=0.1)
+    first, last = "convnext_tiny_stage_0_block_0_add", "convnext_tiny_stage_0_block_1_add"
+    graph = cnn_notes.block_graph(model, first, last, fused=True)
+    assert labels(graph)[1:-1] == [
+        "逐通道 7×7, 线性", "LN", "1×1 卷积, 384, gelu", "1×1 卷积, 96, 线性", "层缩放", "随机深度 0.0059", "+",
+    ]  # fmt: skip
+    kinds = ["depthwise", "norm", "conv", "conv", "scale", "dropout", "add"]
+    assert [graph.kinds[n] for n in graph.nodes][1:-1] == kinds
+    assert graph.long == ((first, last),)
+    # The first block's rate is 0: keras' linear Activation stands there, and nothing is drawn for it.
+    graph = cnn_notes.block_graph(model, "convnext_tiny_stem", "convnext_tiny_stage_0_block_0_add", fused=True)
+    assert "convnext_tiny_stage_0_block_0_identity" not in graph.nodes
+    assert labels(graph)[-3:-1] == ["层缩放", "+"]
+
+
 @pytest.mark.parametrize(
     "fixture, first, last",
     [

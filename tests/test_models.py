@@ -12,6 +12,8 @@ from cnn_notes.references import (
     KERAS_APPLICATIONS,
     KERAS_APPLICATIONS_SIZED,
     KERAS_RESNET_V1_GMACS,
+    PAPER_COUNTS,
+    PAPER_MACS,
     PAPERS,
     POST,
     TORCHVISION,
@@ -35,6 +37,9 @@ LARGER_ROWS = {
     # DenseNet-161's wider stem gives it its own minimum, 29: tests/test_densenet.py builds it there.
     "densenet161": "densenet121",
     **{f"efficientnet_b{i}": "efficientnet_b0" for i in range(1, 8)},
+    **{f"regnet_{kind}_{size}": f"regnet_{kind}_400mf" for kind in ("x", "y") for size in ("800mf", "1_6gf", "3_2gf")},
+    **{f"efficientnet_v2_{v}": "efficientnet_v2_b0" for v in ("b1", "b2", "b3", "s", "m", "l")},
+    **{f"convnext_{v}": "convnext_tiny" for v in ("small", "base", "large", "xlarge")},
     **{f"{kind}{depth}_cifar": "resnet20_cifar" for kind in ("resnet", "plain") for depth in (20, 32, 44, 56, 110)},
 }  # fmt: skip
 del LARGER_ROWS["resnet20_cifar"]
@@ -122,6 +127,18 @@ def test_params_at_the_papers_rounding(name):
         assert paper_count(model, figure) == pytest.approx(figure.params_millions, rel=0.02)
     else:
         assert matches_paper(model, figure), f"{paper_count(model, figure):.3f} vs {figure.params_millions}"
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_COUNTS))
+def test_trainable_params_equal_the_exact_count(name):
+    # A paper's or a public implementation's exact count is of what is learned: Keras' trainable parameters.
+    assert cnn_notes.param_counts(default_model(name)).trainable == PAPER_COUNTS[name].params
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_MACS))
+def test_macs_match_the_papers(name):
+    figure = PAPER_MACS[name]
+    assert cnn_notes.count_macs(default_model(name)) / 1e6 == pytest.approx(figure.millions, rel=figure.rel)
 
 
 @pytest.mark.parametrize("name", MODELS)

@@ -175,7 +175,7 @@ def test_test_skeleton_fails_until_the_model_is_registered(tmp_path):
     path = tmp_path / f"test_{SLUG}.py"
     path.write_text(new_chapter.TEST_TEMPLATE.format(slug=SLUG, name=TITLE["en"]), encoding="utf-8")
     module = load(path)
-    with pytest.raises(AssertionError, match=f"fill in cnn_notes/models/{SLUG}.py"):
+    with pytest.raises(AssertionError, match=f"cnn_notes/models/{SLUG}.py registers no model: fill it in"):
         getattr(module, f"test_{SLUG}_is_registered")()
     assert "KERAS_APPLICATIONS" in module.__doc__ and "tests/test_models.py" in module.__doc__
 
@@ -295,9 +295,20 @@ def test_after_keeps_an_entry_with_sections_whole():
 def test_check_chapter_selects_every_model_of_the_family():
     from tools.chapter_tests import expression
 
-    # lenet.py registers lenet5 and nin: -k lenet alone would skip nin's generic tests.
-    assert expression("lenet") == "lenet or lenet5 or nin"
-    assert expression("toynet") == "toynet"
+    from _pytest.mark.expression import Expression
+
+    def selects(slug, keywords):
+        # pytest's -k: a term matches if it is a substring of any of a test's keywords (its name with the
+        # parameter ids, its module's file name, ...), ignoring case.
+        return Expression.compile(expression(slug)).evaluate(lambda term: any(term.lower() in k.lower() for k in keywords))
+
+    # lenet.py registers lenet5 and nin: -k lenet alone would skip nin's generic tests, -k nin would run the
+    # learning chapter's; -k senet would run DenseNet's.
+    assert selects("lenet", ["test_params_match_the_reference[nin]", "test_models.py"])
+    assert selects("lenet", ["test_mirrors_keras[lenet5-LeNet]"]) and selects("lenet", ["test_lenet.py", "test_c3"])
+    assert not selects("lenet", ["test_learning_curve_is_plotted", "test_training.py"])
+    assert not selects("senet", ["test_params_match_the_reference[densenet121]", "test_densenet.py"])
+    assert expression("toynet") == "test_toynet.py"
 
 
 def test_make_check_chapter_runs_what_a_new_chapter_can_break():

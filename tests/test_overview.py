@@ -88,7 +88,7 @@ def test_every_overview_model_is_checked_against_a_reference():
 
 def test_overview_years_and_sources():
     years = [arch.year for arch in OVERVIEW]
-    assert years == sorted(years) and years[0] == 2012 and years[-1] == 2019
+    assert years == sorted(years) and years[0] == 2012 and years[-1] == 2022
     for arch in OVERVIEW:
         assert (arch.top1 is None) == (arch.top1_source.startswith(("paper gives", "-"))), arch
     # Every architecture of the overview has a published single-crop top-1 (the GoogLeNet, BN-Inception and

@@ -57,3 +57,62 @@ class ZeroPadShortcut(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "strides": self.strides}
+
+
+@keras.saving.register_keras_serializable(package="cnn_notes")
+class LayerScale(keras.layers.Layer):
+    """Multiplies each channel by a learned scale, ``gamma``, initialised to ``init_values`` (Touvron et al.
+    2021, "Going deeper with Image Transformers", arXiv:2103.17239).
+
+    ConvNeXt (Liu et al. 2022) scales the residual branch of every block so, from 1e-6: each block starts
+    close to the identity. The same layer as keras.applications' ConvNeXt ``LayerScale`` (which is not public
+    API): one weight of ``projection_dim`` values, so keras' checkpoints load into it.
+    """
+
+    def __init__(self, init_values, projection_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values, self.projection_dim = init_values, projection_dim
+
+    def build(self, input_shape):
+        self.gamma = self.add_weight(
+            shape=(self.projection_dim,),
+            initializer=keras.initializers.Constant(self.init_values),
+            trainable=True,
+            name="gamma",
+        )
+
+    def call(self, inputs):
+        return inputs * self.gamma
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "init_values": self.init_values, "projection_dim": self.projection_dim}
+
+
+@keras.saving.register_keras_serializable(package="cnn_notes")
+class StochasticDepth(keras.layers.Layer):
+    """Drops the whole residual branch of a sample with probability ``drop_path_rate`` while training, and
+    scales the kept ones by ``1 / (1 - rate)`` (Huang et al. 2016, "Deep Networks with Stochastic Depth",
+    arXiv:1603.09382); the identity at inference. As keras.applications' ConvNeXt ``StochasticDepth`` (not
+    public API), one draw per sample; no weights.
+    """
+
+    def __init__(self, drop_path_rate, **kwargs):
+        super().__init__(**kwargs)
+        self.drop_path_rate = drop_path_rate
+
+    def call(self, inputs, training=None):
+        if not training or not self.drop_path_rate:
+            return inputs
+        keep = 1.0 - self.drop_path_rate
+        shape = (keras.ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+        mask = keras.ops.floor(keep + keras.random.uniform(shape, 0, 1))
+        return inputs / keep * mask
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "drop_path_rate": self.drop_path_rate}
