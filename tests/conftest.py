@@ -80,6 +80,11 @@ def keras_reference(attribute, size=None):
     return model
 
 
+def weighted_layers(model):
+    """``model``'s layers with weights, in order, as (name, [weight shapes]): what a checkpoint's layout depends on."""
+    return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers if layer.weights]
+
+
 def keras_twin(name):
     """The keras.applications twin of model ``name``: from ``KERAS_APPLICATIONS`` at keras' default input, or
     from ``KERAS_APPLICATIONS_SIZED`` at the size of its published weights."""

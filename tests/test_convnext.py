@@ -11,7 +11,7 @@ keras and the option checks.
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_twin
+from conftest import default_model, keras_twin, weighted_layers
 from keras.src.applications import convnext as keras_convnext
 from test_errors import refused_before_any_layer
 
@@ -27,15 +27,11 @@ def test_convnext_is_registered():
     assert cnn_notes.list_models("convnext*") == NAMES
 
 
-def _weighted_layers(model):
-    return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers if layer.weights]
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_weights_in_keras_order_under_keras_names(name):
     # Layer for layer (the stem and the downsampling layers are nested Sequentials, as in keras): every layer
     # with weights has keras' name and shapes, in keras' order, so keras' checkpoints load by order or by name.
-    assert _weighted_layers(default_model(name)) == _weighted_layers(keras_twin(name))
+    assert weighted_layers(default_model(name)) == weighted_layers(keras_twin(name))
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -10,7 +10,7 @@ table against keras', the input layers, stochastic depth, the options and their 
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_twin
+from conftest import default_model, keras_twin, weighted_layers
 from keras.src.applications import efficientnet_v2 as keras_v2
 from test_errors import refused_before_any_layer
 
@@ -24,15 +24,11 @@ def test_efficientnet_v2_is_registered():
     assert cnn_notes.list_models("efficientnet_v2*") == NAMES
 
 
-def _weighted_layers(model):
-    return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers if layer.weights]
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_weights_in_keras_order_under_keras_names(name):
     # Layer for layer: every layer with weights has keras' name and shapes, in keras' order, so that keras'
     # checkpoints load (weights="imagenet" copies them tensor by tensor).
-    assert _weighted_layers(default_model(name)) == _weighted_layers(keras_twin(name))
+    assert weighted_layers(default_model(name)) == weighted_layers(keras_twin(name))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -122,7 +118,7 @@ def test_options_equal_keras():
         input_shape=(64, 64, 3), include_preprocessing=False,
     )  # fmt: skip
     assert cnn_notes.param_counts(ours) == cnn_notes.param_counts(reference)
-    assert _weighted_layers(ours) == _weighted_layers(reference)
+    assert weighted_layers(ours) == weighted_layers(reference)
     assert cnn_notes.count_macs(ours) == cnn_notes.count_macs(reference)
     assert [type(layer).__name__ for layer in ours.layers[1:]] == [type(layer).__name__ for layer in reference.layers[1:]]
     assert not any(isinstance(layer, (keras.layers.Dropout, keras.layers.Rescaling)) for layer in ours.layers)

@@ -10,7 +10,7 @@ multiply-adds, ``PAPER_MACS``, are checked by tests/test_models.py).
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_twin
+from conftest import default_model, keras_twin, weighted_layers
 from test_errors import refused_before_any_layer
 
 import cnn_notes
@@ -23,15 +23,11 @@ def test_mobilenet_is_registered():
     assert cnn_notes.list_models("mobilenet*") == NAMES
 
 
-def _weighted_layers(model):
-    return [(layer.name, [tuple(w.shape) for w in layer.weights]) for layer in model.layers if layer.weights]
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_weights_in_keras_order_under_keras_names(name):
     # Layer for layer: every layer with weights has keras' name and shapes, in keras' order, so keras'
     # checkpoints load by order or by name.
-    assert _weighted_layers(default_model(name)) == _weighted_layers(keras_twin(name))
+    assert weighted_layers(default_model(name)) == weighted_layers(keras_twin(name))
 
 
 @pytest.mark.parametrize("name", ["mobilenet_v3_small"])
@@ -63,7 +59,7 @@ def test_options_equal_keras(name, attribute, options):
     reference = getattr(keras.applications, attribute)(weights=None, input_shape=(96, 96, 3), **keras_options)
     ours = cnn_notes.build(name, input_shape=(96, 96, 3), **options)
     assert cnn_notes.param_counts(ours) == cnn_notes.param_counts(reference)
-    assert _weighted_layers(ours) == _weighted_layers(reference)
+    assert weighted_layers(ours) == weighted_layers(reference)
     assert cnn_notes.count_macs(ours) == cnn_notes.count_macs(reference)
     assert [type(layer).__name__ for layer in ours.layers if layer.weights] == [
         type(layer).__name__ for layer in reference.layers if layer.weights

@@ -113,7 +113,7 @@ def downsampling(x, width, index, prefix):
     )(x)
 
 
-def _convnext(model, *, drop_path_rate, layer_scale_init_value, include_preprocessing, **kwargs):
+def _convnext(model, *, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
     args = parse_common_args(model, kwargs, default_size=224, min_size=MIN_SIZE)
     drop_path_rate = check_rate(drop_path_rate, "drop_path_rate")
     layer_scale_init_value = check_layer_scale(layer_scale_init_value)
@@ -179,7 +179,7 @@ def _documented(fn):
 
 @register_model
 @_documented
-def convnext_tiny(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
+def convnext_tiny(**kwargs):
     """ConvNeXt-T (Liu et al. 2022, arXiv:2201.03545): 224x224, 28,589,128 parameters, 4.456 GMACs.
 
     The end of the paper's roadmap from ResNet-50 (its Figure 2): C = (96, 192, 384, 768), B = (3, 3, 9, 3)
@@ -188,18 +188,12 @@ def convnext_tiny(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_pr
     224x224: torchvision's 4.456 GFLOPS and the paper's 4.5G FLOPs (Table 1), both multiply-adds, of which the
     1x1 convolutions (the Dense layers) do most. ``min_size`` is exact, 32 (keras' too).
     """
-    return _convnext(
-        "convnext_tiny",
-        drop_path_rate=drop_path_rate,
-        layer_scale_init_value=layer_scale_init_value,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _convnext("convnext_tiny", **kwargs)
 
 
 @register_model
 @_documented
-def convnext_small(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
+def convnext_small(**kwargs):
     """ConvNeXt-S (Liu et al. 2022, arXiv:2201.03545): 224x224, 50,223,688 parameters, 8.684 GMACs.
 
     Tiny's widths, C = (96, 192, 384, 768), with the third stage three times as deep: B = (3, 3, 27, 3)
@@ -207,54 +201,36 @@ def convnext_small(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_p
     num_params; the paper's Table 1 rounds them to 50M.
     8,683,712,256 MACs: torchvision's 8.684 GFLOPS, the paper's 8.7G (Table 1). ``min_size``: 32, as Tiny's.
     """
-    return _convnext(
-        "convnext_small",
-        drop_path_rate=drop_path_rate,
-        layer_scale_init_value=layer_scale_init_value,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _convnext("convnext_small", **kwargs)
 
 
 @register_model
 @_documented
-def convnext_base(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
+def convnext_base(**kwargs):
     """ConvNeXt-B (Liu et al. 2022, arXiv:2201.03545): 224x224, 88,591,464 parameters, 15.355 GMACs.
 
     The end of the roadmap in the ResNet-200 regime: C = (128, 256, 512, 1024), B = (3, 3, 27, 3) (section 3).
     All parameters trainable, as keras' ConvNeXtBase and torchvision's num_params; the paper's Table 1: 89M.
     15,354,729,472 MACs: torchvision's 15.355 GFLOPS, the paper's 15.4G (Table 1). ``min_size``: 32, as Tiny's.
     """
-    return _convnext(
-        "convnext_base",
-        drop_path_rate=drop_path_rate,
-        layer_scale_init_value=layer_scale_init_value,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _convnext("convnext_base", **kwargs)
 
 
 @register_model
 @_documented
-def convnext_large(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
+def convnext_large(**kwargs):
     """ConvNeXt-L (Liu et al. 2022, arXiv:2201.03545): 224x224, 197,767,336 parameters, 34.361 GMACs.
 
     C = (192, 384, 768, 1536), B = (3, 3, 27, 3) (section 3). All parameters trainable, as keras'
     ConvNeXtLarge and torchvision's num_params; the paper's Table 1: 198M.
     34,361,433,600 MACs: torchvision's 34.361 GFLOPS, the paper's 34.4G (Table 1). ``min_size``: 32, as Tiny's.
     """
-    return _convnext(
-        "convnext_large",
-        drop_path_rate=drop_path_rate,
-        layer_scale_init_value=layer_scale_init_value,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _convnext("convnext_large", **kwargs)
 
 
 @register_model
 @_documented
-def convnext_xlarge(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_preprocessing=True, **kwargs):
+def convnext_xlarge(**kwargs):
     """ConvNeXt-XL (Liu et al. 2022, arXiv:2201.03545): 224x224, 350,196,968 parameters, 60.921 GMACs.
 
     C = (256, 512, 1024, 2048), B = (3, 3, 27, 3) (section 3), built "to further test the scalability" and
@@ -262,10 +238,4 @@ def convnext_xlarge(*, drop_path_rate=0.0, layer_scale_init_value=1e-6, include_
     has no XLarge); the paper's Table 1: 350M.
     60,921,030,656 MACs: the paper's 60.9G (Table 1). ``min_size``: 32, as Tiny's.
     """
-    return _convnext(
-        "convnext_xlarge",
-        drop_path_rate=drop_path_rate,
-        layer_scale_init_value=layer_scale_init_value,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _convnext("convnext_xlarge", **kwargs)

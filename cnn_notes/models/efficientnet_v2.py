@@ -215,7 +215,7 @@ def drop_rates(variant, drop_connect_rate):
     return [drop_connect_rate * b / unscaled for b in range(scaled)]
 
 
-def _efficientnet_v2(model, *, dropout, drop_connect_rate, include_preprocessing, **kwargs):
+def _efficientnet_v2(model, *, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
     variant = VARIANTS[model]
     args = parse_common_args(model, kwargs, default_size=variant.resolution, min_size=MIN_SIZE)
     dropout = check_rate(dropout, "dropout")
@@ -288,7 +288,7 @@ def _documented(fn):
 
 @register_model
 @_documented
-def efficientnet_v2_b0(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_b0(**kwargs):
     """EfficientNetV2-B0 (Tan & Le 2021, arXiv:2104.00298): 224x224, 7,200,312 parameters, 0.718B MACs.
 
     The searched baseline, as keras.applications.EfficientNetV2B0(weights=None): a 3x3 stem of 32 channels, three
@@ -299,68 +299,44 @@ def efficientnet_v2_b0(*, dropout=0.2, drop_connect_rate=0.2, include_preprocess
     efficientnetv2 README) and 60,608 non-trainable (BatchNorm's moving statistics). 718,086,176 MACs at
     224x224, the README's 0.72B FLOPs.
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_b0",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_b0", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_b1(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_b1(**kwargs):
     """EfficientNetV2-B1 (Tan & Le 2021, arXiv:2104.00298): B0 with depth 1.1 and 240x240 input.
 
     As EfficientNet-B1 scales B0: every stage's blocks times 1.1, rounded up (1, 2, 2, 3, 5, 8 become 2, 3, 3, 4,
     6, 9). 8,212,124 parameters (8,141,052 trainable: the README's 8.1M) and 1.197B MACs (the README's 1.2B).
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_b1",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_b1", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_b2(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_b2(**kwargs):
     """EfficientNetV2-B2 (Tan & Le 2021, arXiv:2104.00298): width 1.1, depth 1.2, 260x260 input.
 
     10,178,374 parameters (10,096,086 trainable: the README's 10.1M) and 1.698B MACs (the README's 1.7B).
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_b2",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_b2", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_b3(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_b3(**kwargs):
     """EfficientNetV2-B3 (Tan & Le 2021, arXiv:2104.00298): width 1.2, depth 1.4, 300x300 input.
 
     Widths round to the nearest multiple of 8 without EfficientNet's 10% correction (block 1's 16 * 1.2 stays
     16). 14,467,622 parameters (14,358,406 trainable: the README's 14.4M) and 3.011B MACs (the README's 3.0B).
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_b3",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_b3", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_s(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_s(**kwargs):
     """EfficientNetV2-S (Tan & Le 2021, arXiv:2104.00298): the paper's Table 4, 384x384, 21.6M parameters.
 
     A 3x3 stem of 24 channels, Fused-MBConv stages of 24, 48, 64 channels (2, 4, 4 blocks) and MBConv stages of
@@ -371,46 +347,28 @@ def efficientnet_v2_s(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessi
     (torchvision's num_params; the README's 21.5M) and 153,872 non-trainable. 8,365,617,152 MACs at 384x384:
     torchvision's 8.366 GFLOPS, the README's 8.4B.
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_s",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_s", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_m(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_m(**kwargs):
     """EfficientNetV2-M (Tan & Le 2021, arXiv:2104.00298): S scaled up, 480x480, 54.4M parameters.
 
     Seven stages (3, 5, 5, 7, 14, 18, 5 blocks; the seventh, of 512 channels, is new), 57 blocks in all.
     54,431,388 parameters, as keras: 54,139,356 trainable (torchvision's num_params; the README's 54.1M) and
     292,032 non-trainable. 24.58B MACs at 480x480: torchvision's 24.582 GFLOPS, the README's 24.7B.
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_m",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_m", **kwargs)
 
 
 @register_model
 @_documented
-def efficientnet_v2_l(*, dropout=0.2, drop_connect_rate=0.2, include_preprocessing=True, **kwargs):
+def efficientnet_v2_l(**kwargs):
     """EfficientNetV2-L (Tan & Le 2021, arXiv:2104.00298): the largest ImageNet-1k model, 480x480, 119.0M parameters.
 
     Seven stages (4, 7, 7, 10, 19, 25, 7 blocks), 79 blocks in all, stem of 32 channels. 119,027,848 parameters,
     as keras: 118,515,272 trainable (torchvision's num_params; the README says 119.5M) and 512,576 non-trainable.
     56.08B MACs at 480x480: torchvision's 56.08 GFLOPS, the README's 56.3B.
     """
-    return _efficientnet_v2(
-        "efficientnet_v2_l",
-        dropout=dropout,
-        drop_connect_rate=drop_connect_rate,
-        include_preprocessing=include_preprocessing,
-        **kwargs,
-    )
+    return _efficientnet_v2("efficientnet_v2_l", **kwargs)

@@ -93,20 +93,17 @@ def answering_out_of_memory(fn):
         try:
             return fn(**kwargs)
         except MemoryError:
-            needed = "more memory than this machine has: it ran out of memory while allocating its weights"
+            match = None
         except Exception as error:
             import tensorflow as tf
 
             if not isinstance(error, tf.errors.ResourceExhaustedError):
                 raise
-            needed = "more memory than this machine has: it ran out of memory while allocating its weights"
             match = _TENSOR_SHAPE.search(str(error))
-            if match:
-                shape = tuple(int(d) for d in match.group(1).replace(" ", "").split(",") if d)
-                needed = (
-                    f"{_gib(math.prod(shape) * 4)} for one weight of shape {shape} alone: it ran out of memory "
-                    f"while allocating its weights"
-                )
-        raise _refusal(fn.__name__, kwargs, needed) from None
+        needed = "more memory than this machine has"
+        if match:
+            shape = tuple(int(d) for d in match.group(1).replace(" ", "").split(",") if d)
+            needed = f"{_gib(math.prod(shape) * 4)} for one weight of shape {shape} alone"
+        raise _refusal(fn.__name__, kwargs, f"{needed}: it ran out of memory while allocating its weights") from None
 
     return builder
