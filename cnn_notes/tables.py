@@ -1,7 +1,6 @@
 """Plain-text tables for the chapters: each model's computed numbers beside its public reference."""
 
 import functools
-import gc
 import hashlib
 import json
 import math
@@ -20,6 +19,7 @@ from cnn_notes.references import (
     TORCHVISION,
     TORCHVISION_PARAMS_DIFFER,
 )
+from cnn_notes.models.memory import unallocated
 from cnn_notes.models.registry import build, get_builder
 
 Check = namedtuple("Check", ["model", "total", "trainable", "gmacs", "source", "reference", "match"])
@@ -109,11 +109,10 @@ def default_facts(name):
     memo = _memo_file(name)
     if memo is not None and memo.exists():
         return _facts_from_json(memo.read_text(encoding="utf-8"))
-    model = build(name)
-    facts = facts_of(model)
-    # VGG-16 alone holds 0.55 GB of weights: keep only the numbers.
-    del model
-    gc.collect()
+    # Built unallocated: the facts are counts, MACs and weight shapes, which need no weight's memory (VGG-16's
+    # would be 0.55 GB), and the build is 2 to 4 times faster.
+    with unallocated():
+        facts = facts_of(build(name))
     if memo is not None:
         _write(memo, facts)
     return facts

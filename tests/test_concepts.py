@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import keras
 import matplotlib.pyplot as plt
 import pytest
-from conftest import default_model
+from conftest import default_model, unallocated_build
 from test_errors import raise_clean
 
 import cnn_notes
@@ -21,7 +21,7 @@ from cnn_notes import concepts
 
 @pytest.fixture(scope="module")
 def efficientnet():
-    return cnn_notes.build("efficientnet_b0", include_top=False, input_shape=(64, 64, 3))
+    return unallocated_build("efficientnet_b0", include_top=False, input_shape=(64, 64, 3))
 
 
 def box_labels(ax):

@@ -7,6 +7,7 @@ live in the shared tests; these cover what only this family has.
 import functools
 
 import pytest
+from conftest import unallocated_build
 from keras import layers
 
 import cnn_notes
@@ -16,7 +17,7 @@ from cnn_notes.references import POST, TORCHVISION
 
 @functools.cache
 def build(name, **kwargs):
-    return cnn_notes.build(name, **kwargs)
+    return unallocated_build(name, **kwargs)
 
 
 def kernel_shape(model, name):
@@ -55,7 +56,7 @@ def test_densenet161_trainable_and_macs_match_torchvision():
 
 def test_densenet161_min_size_is_the_architectures_own():
     # keras' 32 is a rule of its own; DenseNet-161 builds down to a 1x1 map at 29.
-    model = cnn_notes.build("densenet161", input_shape=(29, 29, 3), include_top=False)
+    model = unallocated_build("densenet161", input_shape=(29, 29, 3), include_top=False)
     assert tuple(model.output.shape[1:]) == (1, 1, 2208)
     with pytest.raises(ValueError, match="at least 29x29"):
         cnn_notes.build("densenet161", input_shape=(28, 28, 3))

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import pytest
+from conftest import unallocated_build
 from matplotlib.lines import Line2D
 from test_errors import raise_clean
 
@@ -17,7 +18,7 @@ import cnn_notes
 
 
 def small(name, side):
-    return cnn_notes.build(name, include_top=False, input_shape=(side, side, 3))
+    return unallocated_build(name, include_top=False, input_shape=(side, side, 3))
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +196,7 @@ def test_convnext_block_draws_its_layernorm_and_its_1x1_convolutions(chinese):
     # ConvNeXt's Fig. 4: d7×7, LN, 1×1 (×4, GELU), 1×1, and the shortcut. keras writes the depthwise convolution
     # as a Conv2D with one group per channel, the 1×1 convolutions as Dense layers on the map, and a linear
     # Activation where stochastic depth would be: drawn as what they compute, the LayerNorm in a box of its own.
-    model = cnn_notes.build("convnext_tiny", include_top=False, input_shape=(32, 32, 3), drop_path_rate=0.1)
+    model = unallocated_build("convnext_tiny", include_top=False, input_shape=(32, 32, 3), drop_path_rate=0.1)
     first, last = "convnext_tiny_stage_0_block_0_add", "convnext_tiny_stage_0_block_1_add"
     graph = cnn_notes.block_graph(model, first, last, fused=True)
     assert labels(graph)[1:-1] == [

@@ -51,6 +51,11 @@ def test_the_facts_memo_keeps_exactly_what_a_build_gives(tmp_path, monkeypatch):
     tables.default_facts.cache_clear()
     try:
         assert tables.default_facts("googlenet") == computed
+        # Without the memo, default_facts builds the model unallocated (shapes only): the same facts.
+        monkeypatch.setenv(tables.MEMO_VARIABLE, str(tmp_path / "elsewhere"))
+        tables.default_facts.cache_clear()
+        assert tables.default_facts("googlenet") == computed
+        monkeypatch.setenv(tables.MEMO_VARIABLE, str(tmp_path))
         assert computed.counts.total == 6_998_552 and computed.trainable_weights[0].shape == (7, 7, 3, 64)
         # Facts kept under another fingerprint (another source or Keras) are not this package's: never read.
         other = tmp_path / "0000000000000000" / "custom_vgg.json"

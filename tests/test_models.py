@@ -5,7 +5,7 @@ import re
 
 import keras
 import pytest
-from conftest import default_model, keras_twin, min_size, small_model
+from conftest import default_model, keras_twin, min_size, small_model, unallocated_build
 
 import cnn_notes
 from cnn_notes.references import (
@@ -87,7 +87,7 @@ TORCHVISION_RESNETS = ("resnet50", "resnet101", "resnet152")
 def _torchvision_resnet(name):
     """torchvision's ResNet: v1.5 (the stride in the 3x3), no bias before BatchNorm. Neither option changes
     the other's figure (the stride moves no weight; a bias adds no multiply), so one build serves both tests."""
-    return cnn_notes.build(name, use_bias=False, stride_in_3x3=True)
+    return unallocated_build(name, use_bias=False, stride_in_3x3=True)
 
 
 @pytest.mark.parametrize("name", sorted(set(TORCHVISION) - set(TORCHVISION_PARAMS_DIFFER)))
@@ -105,7 +105,7 @@ def test_macs_within_one_percent_of_torchvision(name):
         model = _torchvision_resnet(name)
     elif name in TORCHVISION_INPUT_SIZE:
         size = TORCHVISION_INPUT_SIZE[name]
-        model = cnn_notes.build(name, input_shape=(size, size, 3))
+        model = unallocated_build(name, input_shape=(size, size, 3))
     else:
         model = default_model(name)
     gmacs = cnn_notes.count_macs(model) / 1e9
@@ -217,7 +217,7 @@ def test_feature_extractor_pools_to_a_vector(name):
     # Each builder hands `pooling` to the shared head (heads.global_pool): "max" is the option no default
     # takes; both options are checked on one model below, and pooling=None (the 4-D map) after that.
     size = min_size(name)
-    model = cnn_notes.build(name, include_top=False, pooling="max", input_shape=(size, size, 3))
+    model = unallocated_build(name, include_top=False, pooling="max", input_shape=(size, size, 3))
     assert len(model.output.shape) == 2 and model.output.shape[0] is None and model.output.shape[1] >= 1
     assert isinstance(model.layers[-1], keras.layers.GlobalMaxPooling2D)
     # Below the pooling is the trunk of the model with the top: the same layers, up to the head.
@@ -227,7 +227,7 @@ def test_feature_extractor_pools_to_a_vector(name):
 
 @pytest.mark.parametrize(("pooling", "layer"), [("avg", "GlobalAveragePooling2D"), ("max", "GlobalMaxPooling2D")])
 def test_both_pooling_options(pooling, layer):
-    model = cnn_notes.build("resnet20_cifar", include_top=False, pooling=pooling)
+    model = unallocated_build("resnet20_cifar", include_top=False, pooling=pooling)
     assert type(model.layers[-1]).__name__ == layer and tuple(model.output.shape) == (None, 64)
 
 
@@ -238,7 +238,7 @@ FEATURE_MAPS = ["custom_vgg", "custom_densenet", "alexnet", "vgg11", "googlenet"
 @pytest.mark.parametrize("name", FEATURE_MAPS)
 def test_without_the_top_and_pooling_the_output_is_the_feature_map(name):
     size = min_size(name)
-    model = cnn_notes.build(name, include_top=False, pooling=None, input_shape=(size, size, 3))
+    model = unallocated_build(name, include_top=False, pooling=None, input_shape=(size, size, 3))
     shape = tuple(model.output.shape)
     assert len(shape) == 4 and shape[0] is None and all(d >= 1 for d in shape[1:])
     names = [layer.name for layer in model.layers]

@@ -4,11 +4,10 @@ and refuses bad input before anything is compiled."""
 import keras
 import matplotlib
 import pytest
-
-import cnn_notes
-from cnn_notes import data, training
-
+from conftest import unallocated_build
 from test_errors import raise_clean
+
+from cnn_notes import data, training
 
 matplotlib.use("Agg")
 
@@ -63,8 +62,12 @@ def test_the_same_seed_gives_the_same_run_to_the_bit(trained, digits):
 def test_max_steps_replays_the_start_of_a_run(trained, digits):
     _, start = train(digits, max_steps=3)
     assert start.epochs == [] and start.first_steps == trained[1].first_steps
-    _, other_seed = train(digits, max_steps=3, seed=1)
-    assert other_seed.first_steps != trained[1].first_steps
+    # Eagerly, op by op (what experiments.replay does, to save tracing the step), the same losses but for
+    # rounding: the ops are the same, some are fused differently in a graph.
+    _, eager = train(digits, max_steps=3, run_eagerly=True)
+    assert eager.first_steps == pytest.approx(trained[1].first_steps, rel=1e-5)
+    _, other_seed = train(digits, max_steps=3, seed=1, run_eagerly=True)
+    assert other_seed.first_steps != pytest.approx(trained[1].first_steps, rel=1e-3)
 
 
 def test_history_round_trips_through_a_dict(trained):
@@ -92,6 +95,7 @@ def test_plot_history(trained):
         ({"verbose": 3}, "verbose"),
         ({"max_steps": 0}, "max_steps"),
         ({"record_steps": -1}, "record_steps"),
+        ({"run_eagerly": "yes"}, "run_eagerly"),
     ],
 )
 def test_bad_training_arguments(digits, kwargs, argument):
@@ -101,9 +105,10 @@ def test_bad_training_arguments(digits, kwargs, argument):
 
 
 def test_data_must_fit_the_model(digits):
-    big = cnn_notes.build("custom_vgg")
+    # Unallocated builds: what fit checks is the models' input and output shapes.
+    big = unallocated_build("custom_vgg")
     raise_clean(lambda: training.fit(big, digits, epochs=1), "digits(size=32, channels=3)", "Received: data=")
-    ten_way = cnn_notes.build("custom_inception", input_shape=(32, 32, 3))  # 100 classes by default
+    ten_way = unallocated_build("custom_inception", input_shape=(32, 32, 3))  # 100 classes by default
     raise_clean(lambda: training.fit(ten_way, data.digits(size=32, channels=3), epochs=1), "classes=10", "Received: model=")
     raise_clean(lambda: training.fit("custom_vgg", digits, epochs=1), "`model` must be a keras.Model")
     raise_clean(lambda: training.fit(tiny_model(), (digits.x_train, digits.y_train), epochs=1), "`data` must be")

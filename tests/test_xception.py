@@ -8,6 +8,7 @@ live in the shared tests; these cover what only this family has.
 import functools
 
 import pytest
+from conftest import unallocated_build
 from keras import layers
 
 import cnn_notes
@@ -19,7 +20,7 @@ PAPER_TRAINABLE = 22_855_952  # Chollet 2016, Table 3 (size and training speed)
 
 @functools.cache
 def build(name):
-    return cnn_notes.build(name)
+    return unallocated_build(name)
 
 
 def bn_channels(model):

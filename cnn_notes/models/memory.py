@@ -14,6 +14,7 @@ every registered builder by ``registry.register_model``:
   memory to be freed before it gives up, which is why the dry run comes first for large inputs.
 """
 
+import contextlib
 import functools
 import math
 import os
@@ -54,24 +55,34 @@ def _is_large(input_shape):
         return False  # no shape, or a malformed one: parse_common_args reports the latter
 
 
+@contextlib.contextmanager
+def unallocated():
+    """Models built inside it have every layer, name, shape and weight shape, and no weight's memory: Keras
+    creates each variable with its shape and never runs its initialiser. Building so is 2 to 4 times faster
+    (ResNet-50 0.28 s instead of 0.78 s here), which the tests of a model's structure use; such a model cannot
+    be called or trained.
+    """
+    from keras.src.backend.common import global_state
+
+    # Variables created in a stateless scope wait in Keras' list of uninitialised variables, which the next
+    # initialising scope would allocate; these are taken off that list again (the list is not public API;
+    # keras is pinned).
+    pending = list(global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True))
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", pending)
+
+
 def refuse_weights_beyond_memory(fn, kwargs):
     """Raises the ``ValueError`` before any weight is allocated if ``fn(**kwargs)``'s weights would not fit in
     memory; returns at once for an ordinary input size."""
     memory = physical_memory_bytes()
     if memory is None or not _is_large(kwargs.get("input_shape")):
         return
-    from keras.src.backend.common import global_state
-
-    # Variables created in a stateless scope wait in Keras' list of uninitialised variables, which the next
-    # initialising scope would allocate; the dry run's are taken off that list again (the list is not public
-    # API; keras is pinned).
-    pending = list(global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True))
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            model = fn(**kwargs)
-        shapes = [tuple(w.shape) for w in model.weights]
-    finally:
-        global_state.set_global_attribute("uninitialized_variables", pending)
+    with unallocated():
+        shapes = [tuple(w.shape) for w in fn(**kwargs).weights]
     nbytes = [math.prod(shape) * 4 for shape in shapes]  # float32
     if sum(nbytes) > memory:
         largest = shapes[nbytes.index(max(nbytes))]
