@@ -41,7 +41,7 @@ book: $(STAMP)
 
 # Both measure themselves against their floor (tools/pytest_timing.py) and print the ratio.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup -p tools.pytest_timing --timing-report=unit -m "not site" tests
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder -p tools.pytest_timing --timing-report=unit -m "not site" tests
 
 nbval: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --no-loadscope-reorder -p tools.pytest_timing -p tools.nbval_shared_kernel --timing-report=nbval --nbval --nbval-current-env book

@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
-from tools.pytest_timing import record_build
+from tools.pytest_timing import group_seconds, record_build
 
 # cnn_notes (and with it TensorFlow, 5 s) is imported where a fixture first needs it, not here: under xdist the
 # controller loads this file too, and it runs no test.
@@ -117,8 +117,14 @@ def pytest_collection_modifyitems(items):
     # xdist's own hook in each worker reads the groups into the test ids, and without them loadgroup spreads
     # a model's tests over both workers, each building it.
     # The other tests run by file, so that a file's module-scoped fixture (a trained model, a weights file) is
-    # made once, not once on each worker.
-    items.sort(key=lambda item: _model_of(item) or "")
+    # made once, not once on each worker. The longest groups first (tools/unit_seconds.json, measured; a group
+    # not in it yet counts as the longest), so that the last ones to finish are short and the workers end
+    # together (make unit passes --no-loadscope-reorder, which keeps this order).
+    seconds = group_seconds()
+
+    def group(item):
+        return _model_of(item) or item.path.stem
+
+    items.sort(key=lambda item: (-seconds.get(group(item), float("inf")), group(item)))
     for item in items:
-        name = _model_of(item)
-        item.add_marker(pytest.mark.xdist_group(name or item.path.stem))
+        item.add_marker(pytest.mark.xdist_group(group(item)))

@@ -73,6 +73,7 @@ class _Report:
         self.config, self.stage = config, stage
         self.start = time.perf_counter()
         self.per_file = defaultdict(float)
+        self.per_group = defaultdict(float)  # --dist loadgroup's groups, from the "@group" ending of the ids
         self.builds = {}
         self.rebuilds = defaultdict(int)
         self.setups = {}
@@ -80,6 +81,8 @@ class _Report:
     def pytest_runtest_logreport(self, report):
         # setup + call + teardown of every item; nbval starts a notebook's kernel in its first item's setup.
         self.per_file[report.nodeid.split("::")[0]] += report.duration
+        if "@" in report.nodeid:
+            self.per_group[report.nodeid.rsplit("@", 1)[1]] += report.duration
 
     def pytest_testnodedown(self, node, error):
         output = getattr(node, "workeroutput", {})
@@ -124,5 +127,27 @@ class _Report:
         report = {
             "stage": self.stage, "wall_s": round(wall, 1), "floor_s": round(floor, 1), "ratio": round(ratio, 2),
             "basis": basis, "seconds_per_file": {path: round(seconds, 1) for path, seconds in slowest},
+            "seconds_per_group": {group: round(seconds, 2) for group, seconds in sorted(self.per_group.items())},
         }  # fmt: skip
         (REPORT_DIR / f"{self.stage}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+
+
+# The unit tests' groups (a model's tests, or a file's), in seconds, as the last ``make unit`` measured them:
+# tests/conftest.py runs the longest first, so that the workers end together.
+GROUP_SECONDS = Path(__file__).with_name("unit_seconds.json")
+
+
+def group_seconds():
+    """Seconds per group of the unit tests, as last written by ``write_group_seconds``; {} before that."""
+    return json.loads(GROUP_SECONDS.read_text()) if GROUP_SECONDS.exists() else {}
+
+
+def write_group_seconds(report=REPORT_DIR / "unit.json"):
+    """Rewrites tools/unit_seconds.json from the last ``make unit``."""
+    groups = json.loads(Path(report).read_text())["seconds_per_group"]
+    ordered = dict(sorted(((group, round(seconds, 1)) for group, seconds in groups.items()), key=lambda g: -g[1]))
+    GROUP_SECONDS.write_text(json.dumps(ordered, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    write_group_seconds()
