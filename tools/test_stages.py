@@ -56,7 +56,10 @@ def breakdown(rows):
 
 
 def machine():
-    """The CPU's model and the number of cores, as /proc/cpuinfo and os.cpu_count tell them."""
+    """The CPU's model and the number of cores, as /proc/cpuinfo and os.cpu_count tell them.
+
+    The same reading as cnn_notes.experiments.device, which this file cannot call: it runs before the virtual
+    environment exists, and importing cnn_notes imports TensorFlow."""
     model = "an unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
