@@ -20,16 +20,17 @@ from tools.pytest_timing import group_seconds, record_build
 
 @functools.lru_cache(maxsize=2)
 def default_model(name):
-    """The model built with default arguments, kept while the tests of that model run.
+    """The model built with default arguments and unallocated (``unallocated_build``), kept while the tests of
+    that model run: every test of a default model checks its structure; the few that run a model on images
+    build their own (``computing_pair``).
 
-    Tests are ordered by model (below), so a cache of two is enough and memory stays bounded even for the
-    VGG family (about 0.5 GB of weights each). Its first build counts towards the unit tests' floor.
+    Tests are ordered by model (below), so a cache of two is enough. Its first build counts towards the unit
+    tests' floor.
     """
-    import cnn_notes
     from cnn_notes.tables import remember_facts
 
     start = time.perf_counter()
-    model = cnn_notes.build(name)
+    model = unallocated_build(name)
     record_build("model", name, time.perf_counter() - start)
     # Under make test, nbval's tables then read this build's numbers (cnn_notes.tables.default_facts).
     remember_facts(name, model)
@@ -79,15 +80,34 @@ def min_size(name):
 
 @functools.lru_cache(maxsize=1)
 def keras_reference(attribute, size=None):
-    """keras.applications' model of that name, without weights, shared by the tests that compare with it; at
-    ``size`` x ``size`` pixels where keras' default input has no size (MobileNetV3)."""
+    """keras.applications' model of that name, without weights and unallocated (``unallocated_build``), shared
+    by the tests that compare structure with it; at ``size`` x ``size`` pixels where keras' default input has no
+    size (MobileNetV3)."""
+    from cnn_notes.models.memory import unallocated
+
+    start = time.perf_counter()
+    with unallocated():
+        model = _keras_application(attribute, size)
+    record_build("keras", attribute, time.perf_counter() - start)
+    return model
+
+
+def _keras_application(attribute, size):
     import keras
 
     options = {} if size is None else {"input_shape": (size, size, 3)}
-    start = time.perf_counter()
-    model = getattr(keras.applications, attribute)(weights=None, **options)
-    record_build("keras", attribute, time.perf_counter() - start)
-    return model
+    return getattr(keras.applications, attribute)(weights=None, **options)
+
+
+def computing_pair(name):
+    """Model ``name`` and its keras.applications twin, both with their weights in memory, keras' copied into
+    ours: for the few tests that run the two on images. Not cached, and not counted in the floor: it is work
+    beyond building each model once."""
+    import cnn_notes
+
+    ours, reference = cnn_notes.build(name), _keras_application(*_twin_of(name))
+    ours.set_weights(reference.get_weights())
+    return ours, reference
 
 
 def weighted_layers(model):
@@ -96,14 +116,20 @@ def weighted_layers(model):
 
 
 def keras_twin(name):
-    """The keras.applications twin of model ``name``: from ``KERAS_APPLICATIONS`` at keras' default input, or
-    from ``KERAS_APPLICATIONS_SIZED`` at the size of its published weights."""
+    """The keras.applications twin of model ``name``, unallocated (``keras_reference``)."""
+    return keras_reference(*_twin_of(name))
+
+
+def _twin_of(name):
+    """keras.applications' attribute for model ``name`` and the input side to build it at: from
+    ``KERAS_APPLICATIONS`` at keras' default input (None), or from ``KERAS_APPLICATIONS_SIZED`` at the size of its
+    published weights."""
     from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
 
     if name in KERAS_APPLICATIONS:
-        return keras_reference(KERAS_APPLICATIONS[name][0])
+        return KERAS_APPLICATIONS[name][0], None
     attribute, _, size = KERAS_APPLICATIONS_SIZED[name]
-    return keras_reference(attribute, size)
+    return attribute, size
 
 
 def _model_of(item):

@@ -10,7 +10,7 @@ table against keras', the input layers, stochastic depth, the options and their 
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_twin, weighted_layers
+from conftest import computing_pair, default_model, keras_twin, weighted_layers
 from keras.src.applications import efficientnet_v2 as keras_v2
 from test_errors import refused_before_any_layer
 
@@ -61,8 +61,7 @@ def test_input_layers_and_stochastic_depth_are_keras(name):
 def test_outputs_equal_keras_with_keras_weights(name):
     # keras' weights copied in: the same pooled features and probabilities for two images in [0, 255], through
     # the preprocessing layers, all 21 blocks and the classifier.
-    ours, reference = default_model(name), keras_twin(name)
-    ours.set_weights(reference.get_weights())
+    ours, reference = computing_pair(name)
     images = np.random.default_rng(0).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
     features = [keras.Model(m.input, m.get_layer("avg_pool").output)(images) for m in (ours, reference)]
     np.testing.assert_allclose(*features, rtol=1e-5, atol=1e-5)

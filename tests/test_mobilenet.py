@@ -10,7 +10,7 @@ multiply-adds, ``PAPER_MACS``, are checked by tests/test_models.py).
 import keras
 import numpy as np
 import pytest
-from conftest import default_model, keras_twin, weighted_layers
+from conftest import computing_pair, default_model, keras_twin, weighted_layers
 from test_errors import refused_before_any_layer
 
 import cnn_notes
@@ -35,8 +35,7 @@ def test_weights_in_keras_order_under_keras_names(name):
 def test_v3_computes_what_keras_computes(name):
     # keras' hard-sigmoid is ReLU(6)(x + 3) / 6 in three operations, ours keras' hard_sigmoid activation: with
     # keras' weights, the same outputs (pixels in [0, 255], through the Rescaling layer).
-    ours, reference = default_model(name), keras_twin(name)
-    ours.set_weights(reference.get_weights())
+    ours, reference = computing_pair(name)
     images = np.random.default_rng(0).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
     # Logits, before the softmax: a random network's probabilities are all about 1/1000.
     logits = [keras.Model(m.input, m.get_layer("logits").output)(images) for m in (ours, reference)]
