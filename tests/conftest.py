@@ -80,9 +80,9 @@ def min_size(name):
 
 @functools.lru_cache(maxsize=1)
 def keras_reference(attribute, size=None):
-    """keras.applications' model of that name, without weights and unallocated (``unallocated_build``), shared
-    by the tests that compare structure with it; at ``size`` x ``size`` pixels where keras' default input has no
-    size (MobileNetV3)."""
+    """keras.applications' model of that name, without weights and unallocated
+    (``cnn_notes.models.memory.unallocated``, as ``unallocated_build``), shared by the tests that compare structure
+    with it; at ``size`` x ``size`` pixels where keras' default input has no size (MobileNetV3)."""
     from cnn_notes.models.memory import unallocated
 
     start = time.perf_counter()
