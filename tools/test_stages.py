@@ -41,15 +41,19 @@ def run(stages):
 
 def breakdown(rows):
     lines = ["", "make test, stage by stage:", f"  {'stage':<7}{'seconds':>9}{'floor':>8}{'ratio':>7}"]
+    notes = []
     for stage, seconds, status in rows:
         report = REPORT_DIR / f"{stage}.json"
         floor = ratio = ""
         if report.exists():
             measured = json.loads(report.read_text())
             floor, ratio = f"{measured['floor_s']:.0f}", f"{measured['ratio']:.2f}x"
+            notes += [f"  {stage}: floor of {measured[key]}" if key == "basis" else f"  {stage}: {measured[key]}"
+                      for key in ("basis", "note") if key in measured]
         failed = "  FAILED" if status else ""
         lines.append(f"  {stage:<7}{seconds:>9.0f}{floor:>8}{ratio:>7}{failed}")
     lines.append(f"  {'total':<7}{sum(seconds for _, seconds, _ in rows):>9.0f}")
+    lines += notes
     # Seconds depend on the machine (the same training epoch: 1.4 s on one 2-core machine, 3.4 s on another).
     lines.append(f"  on {machine()}")
     return "\n".join(lines)
