@@ -4,6 +4,8 @@ Offline by construction: the "imagenet" tests replace Keras' download by one tha
 twin with seeded random weights, so that no test ever fetches anything.
 """
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -106,7 +108,28 @@ def test_a_file_of_another_kind_or_model_is_refused(tmp_path, twin_file):
     text.write_text("not weights")
     raise_clean(lambda: cnn_notes.build("densenet121", weights=text, **SMALL), "must be a Keras weights file")
     _, path = twin_file
-    raise_clean(lambda: cnn_notes.build("custom_vgg", weights=path), "does not hold weights for this custom_vgg")
+    # One error, without Keras' warning for each part of the model that found nothing in the file.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raise_clean(lambda: cnn_notes.build("custom_vgg", weights=path), "does not hold weights for this custom_vgg")
+    assert [str(w.message) for w in caught] == []
+
+
+def test_a_file_that_would_leave_parts_of_the_model_unloaded_is_refused(tmp_path, monkeypatch):
+    # Where the rest of a file matches, Keras loads it and only warns about the parts that found nothing: a
+    # model half loaded. Keras' loader is replaced by one that does just that, in Keras' words.
+    def partly(model, path):
+        warnings.warn(f"Skipping nested container at '{model.layers[1].name}': no matching group found in the "
+                      "saved file. Affected layers will retain their freshly-initialized weights.", UserWarning)  # fmt: skip
+
+    monkeypatch.setattr(keras.Model, "load_weights", partly)
+    path = tmp_path / "custom_vgg.weights.h5"
+    path.write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raise_clean(lambda: cnn_notes.build("custom_vgg", weights=path), "1 of its parts would keep their random",
+                    "freshly-initialized", f"Received: weights={str(path)!r}")  # fmt: skip
+    assert caught == []
 
 
 def test_every_builder_documents_weights():

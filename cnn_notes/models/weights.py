@@ -12,6 +12,7 @@ model has a twin with published weights, that the classifier has the checkpoint'
 then fetched (a failed download is a ``ValueError`` naming ``weights``) before our model is built.
 """
 
+import warnings
 from pathlib import Path
 
 from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
@@ -25,6 +26,8 @@ WEIGHTS_DOC = """
             (``.weights.h5``) saved from this architecture.
 """
 IMAGENET = "imagenet"
+# How Keras' loader says that part of a model found nothing to load in the file (keras/src/saving/saving_lib.py).
+_LEFT_UNLOADED = "retain their freshly-initialized weights"
 IMAGENET_CLASSES = 1000
 
 
@@ -92,10 +95,24 @@ def load(model, built, weights, twin=None):
             )
         built.set_weights(twin.get_weights())
         return built
-    try:
-        built.load_weights(str(weights))
-    except (ValueError, KeyError) as error:
+    # Keras warns about each part of the file that matches no layer ("Affected layers will retain their
+    # freshly-initialized weights") before it fails, or, where the rest matched, instead of failing: either way
+    # the file is not this model's, and the answer is one ValueError, not a page of warnings or a model half
+    # loaded. Its other warnings are passed on.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            built.load_weights(str(weights))
+        except (ValueError, KeyError) as error:
+            raise ValueError(
+                f"The file does not hold weights for this {model}: {error}. Received: weights={str(weights)!r}"
+            ) from None
+    skipped = [str(w.message) for w in caught if _LEFT_UNLOADED in str(w.message)]
+    if skipped:
         raise ValueError(
-            f"The file does not hold weights for this {model}: {error}. Received: weights={str(weights)!r}"
-        ) from None
+            f"The file does not hold weights for this {model}: {len(skipped)} of its parts would keep their "
+            f"random initial weights (Keras: {skipped[0]}). Received: weights={str(weights)!r}"
+        )
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return built
