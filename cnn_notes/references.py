@@ -77,6 +77,16 @@ KERAS_APPLICATIONS_SIZED = {
     "mobilenet_v3_small": ("MobileNetV3Small", 2_554_968, 224),
 }
 
+
+def twin_attribute_and_size(name):
+    """keras.applications' attribute for model ``name`` and the input side to build it at: from
+    ``KERAS_APPLICATIONS`` at keras' default input (None), or from ``KERAS_APPLICATIONS_SIZED`` at the size of its
+    published weights."""
+    if name in KERAS_APPLICATIONS:
+        return KERAS_APPLICATIONS[name][0], None
+    attribute, _, size = KERAS_APPLICATIONS_SIZED[name]
+    return attribute, size
+
 # top1 is None where the reference file gives no acc@1.
 TORCHVISION = {
     "alexnet": Torchvision(61_100_840, 0.714, 56.522),

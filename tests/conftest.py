@@ -104,8 +104,9 @@ def computing_pair(name):
     ours: for the few tests that run the two on images. Not cached, and not counted in the floor: it is work
     beyond building each model once."""
     import cnn_notes
+    from cnn_notes.references import twin_attribute_and_size
 
-    ours, reference = cnn_notes.build(name), _keras_application(*_twin_of(name))
+    ours, reference = cnn_notes.build(name), _keras_application(*twin_attribute_and_size(name))
     ours.set_weights(reference.get_weights())
     return ours, reference
 
@@ -116,20 +117,11 @@ def weighted_layers(model):
 
 
 def keras_twin(name):
-    """The keras.applications twin of model ``name``, unallocated (``keras_reference``)."""
-    return keras_reference(*_twin_of(name))
+    """The keras.applications twin of model ``name``, unallocated (``keras_reference``), at the input side
+    ``cnn_notes.references.twin_attribute_and_size`` names."""
+    from cnn_notes.references import twin_attribute_and_size
 
-
-def _twin_of(name):
-    """keras.applications' attribute for model ``name`` and the input side to build it at: from
-    ``KERAS_APPLICATIONS`` at keras' default input (None), or from ``KERAS_APPLICATIONS_SIZED`` at the size of its
-    published weights."""
-    from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
-
-    if name in KERAS_APPLICATIONS:
-        return KERAS_APPLICATIONS[name][0], None
-    attribute, _, size = KERAS_APPLICATIONS_SIZED[name]
-    return attribute, size
+    return keras_reference(*twin_attribute_and_size(name))
 
 
 def _model_of(item):

@@ -55,7 +55,11 @@ def test_the_floor_script_counts_every_model_and_twin_and_deals_the_largest_firs
     first, second = unit_floor._shares(jobs, 2)
     assert sorted(first + second) == sorted(jobs)
     # ConvNeXt-XLarge (350M parameters) and its twin go first, one to each worker.
-    assert {first[0], second[0]} == {("model", "convnext_xlarge"), ("keras", "ConvNeXtXLarge")}
+    assert {first[0], second[0]} == {("model", "convnext_xlarge"), ("keras", "convnext_xlarge")}
+    # Recorded under the names tests/conftest.py records its own builds by, which make unit compares.
+    assert unit_floor.recorded_as("keras", "convnext_xlarge") == "keras:ConvNeXtXLarge"
+    assert unit_floor.recorded_as("keras", "mobilenet_v3_small") == "keras:MobileNetV3Small"
+    assert unit_floor.recorded_as("model", "convnext_xlarge") == "model:convnext_xlarge"
 
 
 def test_group_seconds_are_written_longest_first_and_read_back(tmp_path, monkeypatch):

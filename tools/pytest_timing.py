@@ -130,7 +130,6 @@ class _Report:
         }  # fmt: skip
         (REPORT_DIR / f"{self.stage}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
-
     def _unit_floor(self, wall, workers):
         """The unit floor, its basis, and the ratio to the builds this run timed: (floor, basis, extra)."""
         models = sum(1 for kind, _ in self.builds if kind == "model")

@@ -48,8 +48,10 @@ def breakdown(rows):
         if report.exists():
             measured = json.loads(report.read_text())
             floor, ratio = f"{measured['floor_s']:.0f}", f"{measured['ratio']:.2f}x"
-            notes += [f"  {stage}: floor of {measured[key]}" if key == "basis" else f"  {stage}: {measured[key]}"
-                      for key in ("basis", "note") if key in measured]
+            if "basis" in measured:
+                notes.append(f"  {stage}: floor of {measured['basis']}")
+            if "note" in measured:
+                notes.append(f"  {stage}: {measured['note']}")
         failed = "  FAILED" if status else ""
         lines.append(f"  {stage:<7}{seconds:>9.0f}{floor:>8}{ratio:>7}{failed}")
     lines.append(f"  {'total':<7}{sum(seconds for _, seconds, _ in rows):>9.0f}")

@@ -31,32 +31,33 @@ REPORT = Path(__file__).with_name("unit_floor.json")
 
 
 def jobs():
-    """(kind, name) of every build the floor counts: each registered model ("model", its name), then each
-    keras.applications twin ("keras", its attribute), named as tests/conftest.py records them."""
+    """(kind, model name) of every build the floor counts: each registered model ("model"), then the
+    keras.applications twin of each model that has one ("keras")."""
     import cnn_notes
+    from cnn_notes.models.weights import TWINS
 
-    return [("model", name) for name in cnn_notes.list_models()] + [("keras", name) for name in _twins()]
-
-
-def _twins():
-    """keras.applications attribute -> input side to build it at (None: keras' default input)."""
-    from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
-
-    return {
-        **{attribute: None for attribute, _ in KERAS_APPLICATIONS.values()},
-        **{attribute: size for attribute, _, size in KERAS_APPLICATIONS_SIZED.values()},
-    }
+    return [("model", name) for name in cnn_notes.list_models()] + [("keras", name) for name in TWINS]
 
 
 def build(kind, name):
-    """Builds one model the way a user does, with its weights in memory."""
+    """Builds model ``name`` (``kind`` "model") or its keras.applications twin ("keras") the way a user does,
+    with its weights in memory."""
     import cnn_notes
     import keras
+    from cnn_notes.references import twin_attribute_and_size
 
     if kind == "model":
         return cnn_notes.build(name)
-    size = _twins()[name]
-    return getattr(keras.applications, name)(weights=None, **({} if size is None else {"input_shape": (size, size, 3)}))
+    attribute, size = twin_attribute_and_size(name)
+    options = {} if size is None else {"input_shape": (size, size, 3)}
+    return getattr(keras.applications, attribute)(weights=None, **options)
+
+
+def recorded_as(kind, name):
+    """The build's name as tests/conftest.py records it (``record_build``): a twin under keras' attribute."""
+    from cnn_notes.references import twin_attribute_and_size
+
+    return f"{kind}:{name if kind == 'model' else twin_attribute_and_size(name)[0]}"
 
 
 def _worker(share, results):
@@ -76,13 +77,11 @@ def _worker(share, results):
 def _shares(items, workers):
     """Deals the builds out longest first to the least loaded worker, as --dist loadgroup does with measured
     seconds; the cost of a build is taken as its parameter count (initialising the weights), where the
-    references state it, else as a small model's."""
+    references state it (a model and its twin alike), else as a small model's."""
     from cnn_notes.references import KERAS_APPLICATIONS, KERAS_APPLICATIONS_SIZED
 
-    stated = {}
-    for name, (attribute, params, *_) in {**KERAS_APPLICATIONS, **KERAS_APPLICATIONS_SIZED}.items():
-        stated["model", name] = stated["keras", attribute] = params
-    cost = {job: stated.get(job, 1_000_000) for job in items}
+    stated = {name: entry[1] for name, entry in {**KERAS_APPLICATIONS, **KERAS_APPLICATIONS_SIZED}.items()}
+    cost = {job: stated.get(job[1], 1_000_000) for job in items}
     shares, loads = [[] for _ in range(workers)], [0] * workers
     for job in sorted(items, key=lambda job: -cost[job]):
         least = loads.index(min(loads))
@@ -110,7 +109,7 @@ def measure(workers=2):
         "models": sum(1 for kind, *_ in builds if kind == "model"),
         "twins": sum(1 for kind, *_ in builds if kind == "keras"),
         # Every build counted, slowest first: the set is what make unit compares with its own.
-        "build_seconds": {f"{kind}:{name}": round(seconds, 2) for kind, name, seconds in sorted(
+        "build_seconds": {recorded_as(kind, name): round(seconds, 2) for kind, name, seconds in sorted(
             builds, key=lambda row: -row[2])},
     }  # fmt: skip
     REPORT.write_text(json.dumps(report, indent=1) + "\n")
